@@ -1,0 +1,39 @@
+"""What every converter shares: the manifest it starts from and the tokenizer it copies."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from crest_edge.checkpoint import Checkpoint
+from crest_edge.errors import ArtifactError
+from crest_edge.manifest import Manifest, engine_versions
+from crest_edge.tokenizer import TOKENIZER_FILES
+
+
+def base_manifest(checkpoint: Checkpoint, fmt: str, quantization: str, *engine_packages: str) -> Manifest:
+    return Manifest(
+        format=fmt,
+        quantization=quantization,
+        labels=checkpoint.labels,
+        max_length=checkpoint.max_length,
+        source_sha256=checkpoint.sha256(),
+        versions=engine_versions(*engine_packages),
+        model={
+            "architecture": "XLMRobertaForSequenceClassification",
+            "layers": checkpoint.num_layers,
+            "hidden_size": checkpoint.hidden_size,
+            "heads": checkpoint.num_heads,
+            "vocab_size": int(checkpoint.config["vocab_size"]),
+            "pad_token_id": checkpoint.pad_id,
+            "source": str(checkpoint.path.resolve()),
+        },
+    )
+
+
+def copy_tokenizer(checkpoint: Checkpoint, out: Path) -> str:
+    """Copy the checkpoint's tokenizer file into `out`; return its file name."""
+    for name in TOKENIZER_FILES:
+        if (checkpoint.path / name).is_file():
+            shutil.copyfile(checkpoint.path / name, Path(out) / name)
+            return name
+    raise ArtifactError(f"{checkpoint.path}: no tokenizer ({' or '.join(TOKENIZER_FILES)})")
