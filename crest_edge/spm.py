@@ -64,6 +64,14 @@ def pad_model_proto(proto: "model_pb2.ModelProto", pad_to: int) -> None:
     proto.trainer_spec.vocab_size = pad_to
 
 
+def _train(lines: list[str], options: dict) -> bytes:
+    buffer = io.BytesIO()
+    with open(os.devnull, "w") as quiet:
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buffer, logstream=quiet,
+                                       **options)
+    return buffer.getvalue()
+
+
 def train_sentencepiece(texts: Iterable[str], vocab_size: int, out_path: Path,
                         pad_to: int | None = None, seed: int = 0) -> Path:
     """Train an XLM-R-shaped sentencepiece unigram model on `texts` and write it to `out_path`.
@@ -78,30 +86,31 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, out_path: Path,
     if not lines:
         raise ValueError("train_sentencepiece: no non-empty training text")
     spm.set_random_generator_seed(int(seed))
-    buffer = io.BytesIO()
-    with open(os.devnull, "w") as quiet:
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(lines),
-            model_writer=buffer,
-            logstream=quiet,
-            model_type="unigram",
-            vocab_size=int(vocab_size),
-            hard_vocab_limit=False,
-            character_coverage=0.9995,
-            normalization_rule_name="nmt_nfkc",
-            add_dummy_prefix=True,
-            remove_extra_whitespaces=True,
-            split_by_whitespace=True,
-            byte_fallback=False,
-            unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
-            unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>",
-            num_threads=1,
-            input_sentence_size=0,
-            shuffle_input_sentence=False,
-            max_sentence_length=1 << 16,
-        )
+    options = dict(
+        model_type="unigram",
+        vocab_size=int(vocab_size),
+        hard_vocab_limit=False,
+        character_coverage=0.9995,
+        normalization_rule_name="nmt_nfkc",
+        add_dummy_prefix=True,
+        remove_extra_whitespaces=True,
+        split_by_whitespace=True,
+        byte_fallback=False,
+        unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>",
+        num_threads=1,
+        input_sentence_size=0,
+        shuffle_input_sentence=False,
+        max_sentence_length=1 << 16,
+    )
+    try:
+        data = _train(lines, dict(options, minloglevel=2))  # quiet where supported
+    except (RuntimeError, OSError, ValueError) as exc:
+        if "minloglevel" not in str(exc):
+            raise
+        data = _train(lines, options)
     proto = model_pb2.ModelProto()
-    proto.ParseFromString(buffer.getvalue())
+    proto.ParseFromString(data)
     # Nothing machine- or run-specific in the file: no input paths, no model prefix.
     del proto.trainer_spec.input[:]
     proto.trainer_spec.model_prefix = ""

@@ -1,35 +1,35 @@
-"""XLM-R tokenizer: transformers-exact ids, on sentencepiece alone.
+"""XLM-R tokenizer: transformers-exact ids, with sentencepiece and the standard library only.
 
 The reference is `transformers.XLMRobertaTokenizer.from_pretrained(dir)` (transformers 5.x, backed by
-`tokenizers`): `input_ids == [BOS_ID] + encode(text) + [EOS_ID]`. Its pipeline, rebuilt from
-`sentencepiece.bpe.model`, is
+`tokenizers` 0.2x): `input_ids == [BOS_ID] + encode(text) + [EOS_ID]`. The pipeline transformers builds
+from `sentencepiece.bpe.model`, and how it differs from running sentencepiece itself:
 
-1. added tokens: the specials `<s> <pad> </s> <unk> <mask>` (plus any control / user-defined piece of the
-   model) are cut out of the *raw* text first (leftmost-longest), each chunk in between goes on alone;
-2. normalizer `Precompiled(charsmap)`: the model's nmt_nfkc map, but applied the `tokenizers` way, which
-   is NOT sentencepiece's normalizer: it walks extended grapheme clusters (UAX #29); a cluster shorter
-   than 6 UTF-8 bytes that has *any* prefix in the map is replaced by the mapping of its *shortest*
-   such prefix (the rest of the cluster is dropped: "ﬁ\u0301" -> "fi", "e\u0301\u0323" -> "é"); every
-   other cluster is mapped char by char (so long clusters are never composed: "\u1100\u1161" stays);
-   sentencepiece instead applies the longest match at each position, across cluster boundaries;
-3. no whitespace handling in the normalizer: pre-tokenizer `WhitespaceSplit` splits on Unicode
-   White_Space (Rust `char::is_whitespace`, which includes U+0085 that nmt_nfkc keeps, unlike
-   sentencepiece which only knows " "), then `Metaspace(prepend_scheme="always", split=True)`: "▁" is
-   prepended to each word unless it already starts with one, and words are split before every "▁"
-   (a literal "▁" in the text starts a new piece);
-4. a `Unigram` model whose vocabulary is fairseq's: `<s> <pad> </s> <unk>`, the sentencepiece pieces 3..,
-   `<mask>`; the specials are ordinary *matchable* pieces scored 0.0 there, so a word that only becomes
-   "<s>" after normalization (e.g. full-width "＜s＞") is segmented with them; unknown characters get
-   `<unk>` (consecutive ones fused into one id).
+1. Added tokens: `<s> <pad> </s> <unk> <mask>` (and any control / user-defined piece of the model) are
+   cut out of the *raw* text first, leftmost-longest; the chunks in between are processed on their own.
+   sentencepiece has no such step (it would spell "<mask>" with ordinary pieces).
+2. Normalizer `Precompiled(charsmap)`: the model's own nmt_nfkc map, but applied the `tokenizers` way:
+   it walks extended grapheme clusters (UAX #29, Unicode 16 in tokenizers 0.23); a cluster shorter
+   than 6 UTF-8 bytes that has *any* prefix in the map becomes the replacement of its *shortest* such
+   prefix, the rest of the cluster being dropped (U+FB01 U+0301 -> "fi"; "e" U+0301 U+0323 -> U+00E9);
+   any other cluster is mapped character by character, so longer clusters are never composed
+   (U+1100 U+1161 stays two jamo). sentencepiece applies the longest match at each position instead.
+3. No whitespace rule in the normalizer; the pre-tokenizer `WhitespaceSplit` splits on Unicode
+   White_Space (which includes U+0085, kept by nmt_nfkc: sentencepiece only knows " "), then
+   `Metaspace(prepend_scheme="always", split=True)` prepends U+2581 to each word unless it starts with
+   one, and splits every word before each U+2581 (a literal U+2581 in the text starts a new piece).
+4. A `Unigram` model over the fairseq vocabulary `<s> <pad> </s> <unk>` + sentencepiece pieces 3.. +
+   `<mask>`. There the specials are ordinary pieces scored 0.0, so a word that becomes "<s>" only after
+   normalization (full-width "＜s＞") is segmented with them. Unknown characters get `<unk>`, a run of
+   them one `<unk>`. Paths are summed in float64 and the first best path wins; sentencepiece sums in
+   float32, which breaks exact ties differently ("555" -> "5"+"55" vs "55"+"5").
 
-We redo 1-3 in Python (numpy-free; the grapheme tables below are Unicode 17 `Grapheme_Cluster_Break`,
-`Extended_Pictographic` and `Indic_Conjunct_Break`), and 4 with sentencepiece itself, on a copy of the
-model whose normalizer is the identity and whose lattice is made equal to the `tokenizers` one (specials
-appended as normal 0.0 pieces, control / user-defined / unused / byte pieces turned normal, byte
-fallback off). Each piece is encoded on its own, as `tokenizers` does.
+All four are reproduced here: sentencepiece loads and checks the model and hands over its pieces and
+scores; the charsmap (a darts-clone double array) is read directly; grapheme clusters come from the
+tables below (Grapheme_Cluster_Break, Extended_Pictographic, Indic_Conjunct_Break as tokenizers 0.23
+sees them, i.e. Unicode 16; the test suite probes every code point of planes 0-1 against it).
 
 A checkpoint that only ships `tokenizer.json` is served by `JsonTokenizer` through the `tokenizers`
-package, rebuilt the way transformers 5.x rebuilds it for XLM-R.
+package, rebuilt the way transformers 5.x rebuilds an XLM-R tokenizer.json.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import base64
 import bisect
 import json
 import re
+import struct
 import zlib
 from pathlib import Path
 
@@ -58,8 +59,10 @@ _WHITESPACE = re.compile("[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u202
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 # --------------------------------------------------------------------------------------------------
-# Unicode extended grapheme clusters (UAX #29, as the Rust `unicode-segmentation` crate does them).
-# Tables: "Name hex-range ..." lines, zlib + base85. Hangul LV / LVT, CR, LF, ZWJ, RI are computed.
+# Extended grapheme clusters (UAX #29) as tokenizers 0.23 cuts them (Rust `unicode-segmentation`,
+# Unicode 16). Tables: "Name hex-range ..." lines, zlib + base85; Hangul LV / LVT, CR, LF, ZWJ and RI
+# are computed. Made from Unicode 17 data (the `regex` package) and corrected by probing tokenizers'
+# `Precompiled` normalizer code point by code point (see tests/test_tokenizer.py).
 _GCB_TABLES = (
     "c-rlm%c?H76@=&KDf$H(TCLV?s7nh14j2+LH;D-*;W#)R<ni-WZ3i-o2hPpOhFz*(tzNpXRZ@TX-PeEm`t$FOd|hY0(vjCX%"
     "C(Q$uCumq)b~Et^By5wV+p4)%=;8Zcw7N&aSI>uUY}Fg;OoiYzV1)++t1&B_w65#>ukq3=kcClA7!6yAAKD;%p=t6J?`rog7"
@@ -216,8 +219,7 @@ class PrecompiledCharsmap:
         size = int.from_bytes(blob[:4], "little")
         if size % 4 or 4 + size > len(blob):
             raise ValueError("precompiled charsmap: bad trie size")
-        trie = blob[4:4 + size]
-        self._units = [int.from_bytes(trie[i:i + 4], "little") for i in range(0, size, 4)]
+        self._units = list(struct.unpack_from(f"<{size // 4}I", blob, 4))
         self._normalized = blob[4 + size:]
         self._chars = _CharTable(self)
 
