@@ -27,6 +27,7 @@ class TorchEngine:
         transformers = require("transformers", "the fp32 reference")
         if device not in devices():
             raise DeviceError(f"torch cannot use device {device!r}; available: {', '.join(devices())}")
+        transformers.utils.logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)
         self._torch = torch
