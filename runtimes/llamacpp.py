@@ -1,0 +1,220 @@
+"""llama.cpp adapter (llama-cpp-python's low-level API): the whole model, head included, runs in llama.cpp.
+
+Our own token ids go in through `llama_batch`; llama.cpp's tokenizer and `Llama.embed` are never
+used. With pooling RANK, llama.cpp applies the classification head to token 0 and
+`llama_get_embeddings_seq` returns `n_cls_out` raw logits per sequence.
+
+Thread safety: a llama context is not thread-safe, so every call holds the engine's lock; one
+engine serves one call at a time. Open one engine per thread for parallel work.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import platform
+import threading
+
+import numpy as np
+
+from crest_edge.errors import ArtifactError, DeviceError
+from crest_edge.extras import require
+
+from .base import EngineInfo
+
+NAME = "llamacpp"
+POOLING_RANK = 4
+CTX_STEP = 64  # contexts are sized in steps of this many tokens
+# llama.cpp's CPU "repack" buffers (use_extra_bufts) copy some quantized weights into an interleaved
+# layout. On x86-64 (AVX512 here) they measured no faster for this encoder and cost ~36 MB more RSS
+# for XLM-R base q4_k_m, so they are off there; elsewhere (e.g. ARM) llama.cpp's default stands.
+REPACK_DEFAULT = platform.machine().lower() not in ("x86_64", "amd64")
+
+llama_log = logging.getLogger("crest_edge.llamacpp")
+# ggml_log_level -> logging level: llama.cpp's warnings are mostly load chatter ("vocab missing
+# newline token", our own quantizer overrides), so they go to INFO; the rest to DEBUG.
+_LEVELS = {3: logging.INFO, 4: logging.ERROR}
+_log_callback = None  # kept alive for as long as llama.cpp may call it
+
+
+def _llama():
+    return require("llama_cpp", "the llamacpp engine")
+
+
+def route_logs(llama_cpp) -> None:
+    """Send llama.cpp's logging to the `crest_edge.llamacpp` logger instead of stderr.
+
+    llama.cpp has one global log callback (llama-cpp-python installs its own on import), so
+    this is called whenever an engine is opened or a file quantized, never at import.
+    """
+    global _log_callback
+    if _log_callback is None:
+        last = [logging.DEBUG]
+
+        @llama_cpp.llama_log_callback
+        def callback(level, text, _user_data):
+            if level != 5:  # GGML_LOG_LEVEL_CONT continues the previous message at its level
+                last[0] = _LEVELS.get(level, logging.DEBUG)
+            message = text.decode("utf-8", "replace").rstrip("\n") if text else ""
+            if message:
+                llama_log.log(last[0], "%s", message)
+
+        _log_callback = callback
+    llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+
+
+def _gpu_backend(llama_cpp) -> str | None:
+    """'cuda' or 'metal' if this llama.cpp build has that backend and a device for it."""
+    if not llama_cpp.llama_supports_gpu_offload():
+        return None
+    names = []
+    try:
+        from llama_cpp._ggml import libggml
+
+        libggml.ggml_backend_dev_get.restype = ctypes.c_void_p
+        libggml.ggml_backend_dev_name.restype = ctypes.c_char_p
+        libggml.ggml_backend_dev_name.argtypes = [ctypes.c_void_p]
+        for i in range(libggml.ggml_backend_dev_count()):
+            names.append(libggml.ggml_backend_dev_name(libggml.ggml_backend_dev_get(i)).decode().lower())
+    except (ImportError, AttributeError, OSError):
+        names = [llama_cpp.llama_print_system_info().decode("utf-8", "replace").lower()]
+    text = " ".join(names)
+    if "cuda" in text:
+        return "cuda"
+    if "metal" in text or "mtl" in text:
+        return "metal"
+    return None
+
+
+def devices() -> list[str]:
+    gpu = _gpu_backend(_llama())
+    return [gpu, "cpu"] if gpu else ["cpu"]
+
+
+class LlamaCppEngine:
+    def __init__(self, artifact, device: str, threads: int | None, repack: bool | None = None,
+                 flash_attn: bool | None = None):
+        llama = self._llama = _llama()
+        available = devices()
+        if device not in available:
+            raise DeviceError(f"llama.cpp cannot use device {device!r}; available: {', '.join(available)}")
+        route_logs(llama)
+        llama.llama_backend_init()
+        self._lock = threading.Lock()
+        self._ctx = None
+        params = llama.llama_model_default_params()
+        params.n_gpu_layers = 0 if device == "cpu" else -1  # -1: every layer
+        params.use_extra_bufts = REPACK_DEFAULT if repack is None else repack
+        self._model = llama.llama_model_load_from_file(str(artifact.path).encode(), params)
+        if not self._model:
+            raise ArtifactError(f"{artifact.path}: llama.cpp could not load it (see the crest_edge.llamacpp log)")
+        self.num_labels = llama.llama_model_n_cls_out(self._model)
+        if self.num_labels != len(artifact.labels):
+            self.close()
+            raise ArtifactError(
+                f"{artifact.path}: llama.cpp sees {self.num_labels} classifier outputs, the manifest lists "
+                f"{len(artifact.labels)} labels"
+            )
+        self._threads = threads or os.cpu_count() or 1
+        # llama.cpp's CPU flash attention rounds K and V to f16: ~1e-3 logit error, harmless next to
+        # quantization noise but not for an f32 file, whose point is fidelity. Elsewhere it is
+        # faster (10% at 64 tokens, 45% at 512 on XLM-R base): llama.cpp's auto choice stands.
+        if flash_attn is None:
+            flash_attn = None if artifact.manifest.quantization != "f32" else False
+        self._flash_attn = -1 if flash_attn is None else int(flash_attn)  # LLAMA_FLASH_ATTN_TYPE_*
+        self._ctx_tokens = 0  # n_ubatch of the current context
+        self._n_ctx_train = llama.llama_model_n_ctx_train(self._model)
+        self._n_vocab = llama.llama_vocab_n_tokens(llama.llama_model_get_vocab(self._model))
+        layers = llama.llama_model_n_layer(self._model)
+        # n_gpu_layers -1 offloads every repeating layer plus the output (head) layer
+        self.gpu_layers = 0 if device == "cpu" else layers + 1
+        self.info = EngineInfo(
+            NAME, device, artifact.manifest.quantization,
+            f"llama-cpp-python {llama.__version__}, {self.gpu_layers}/{layers + 1} layers on GPU, {self._threads} threads",
+        )
+
+    def _context(self, tokens: int):
+        """A context for sequences of up to `tokens` ids; re-created only when a longer one comes.
+
+        Sized from the requests, not to a blanket maximum: llama.cpp's output buffer holds
+        n_vocab + n_embd floats for every token of a call (about 1 MB per token for XLM-R's
+        250k vocabulary, even with pooling), and its compute buffers grow with n_ubatch.
+        """
+        if self._ctx is not None and tokens <= self._ctx_tokens:
+            return self._ctx
+        llama = self._llama
+        if self._ctx is not None:
+            llama.llama_free(self._ctx)
+            self._ctx = None
+        size = min(-(-tokens // CTX_STEP) * CTX_STEP, self._n_ctx_train)
+        params = llama.llama_context_default_params()
+        params.n_ctx = self._n_ctx_train
+        params.n_batch = params.n_ubatch = size  # non-causal: a whole sequence must fit one ubatch
+        params.n_seq_max = 1
+        params.embeddings = True
+        params.pooling_type = POOLING_RANK
+        params.flash_attn_type = self._flash_attn
+        params.n_threads = params.n_threads_batch = self._threads
+        ctx = llama.llama_init_from_model(self._model, params)
+        if not ctx:
+            raise MemoryError(f"llama.cpp could not create a context for {size} tokens")
+        self._ctx, self._ctx_tokens = ctx, size
+        return ctx
+
+    def logits(self, sequences) -> np.ndarray:
+        # One sequence per llama_encode. llama.cpp attends over everything in a call (masked), so
+        # packing costs quadratic attention work and ~1 MB of output buffer per packed token.
+        # Measured on XLM-R base q4_k_m, 32 x 64 tokens, 1 thread, one run on a busy machine: one
+        # per call 5.0 s / 424 MB peak RSS; 4 per call 5.7 s / 613 MB; 8 per call 5.5 s / 868 MB;
+        # all 32 in one call 6.8 s / 2.4 GB.
+        out = np.empty((len(sequences), self.num_labels), dtype=np.float32)
+        with self._lock:
+            if self._model is None:
+                raise RuntimeError("this llama.cpp engine is closed")
+            for row, seq in enumerate(sequences):
+                out[row] = self._encode(np.asarray(seq, dtype=np.int32))
+        return out
+
+    def _encode(self, ids: np.ndarray) -> np.ndarray:
+        n = len(ids)
+        if not 0 < n <= self._n_ctx_train:
+            raise ValueError(f"sequence of {n} ids; the model takes 1 to {self._n_ctx_train}")
+        if ids.min() < 0 or ids.max() >= self._n_vocab:
+            raise ValueError(f"token ids must lie in [0, {self._n_vocab})")
+        llama = self._llama
+        ctx = self._context(n)
+        batch = llama.llama_batch_init(n, 0, 1)
+        try:
+            view = np.ctypeslib.as_array
+            view(batch.token, shape=(n,))[:] = ids
+            view(batch.pos, shape=(n,))[:] = np.arange(n, dtype=np.int32)
+            view(batch.n_seq_id, shape=(n,))[:] = 1
+            view(batch.logits, shape=(n,))[:] = 1
+            for i in range(n):
+                batch.seq_id[i][0] = 0
+            batch.n_tokens = n
+            status = llama.llama_encode(ctx, batch)
+            if status != 0:
+                raise RuntimeError(f"llama_encode failed with status {status}")
+            pointer = llama.llama_get_embeddings_seq(ctx, 0)
+            if not pointer:
+                raise RuntimeError("llama.cpp returned no pooled output (is pooling RANK in the file?)")
+            return np.ctypeslib.as_array(pointer, shape=(self.num_labels,)).copy()
+        finally:
+            llama.llama_batch_free(batch)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._ctx is not None:
+                self._llama.llama_free(self._ctx)
+                self._ctx = None
+            if self._model is not None:
+                self._llama.llama_model_free(self._model)
+                self._model = None
+
+
+def open_engine(artifact, device: str, threads: int | None = None, repack: bool | None = None,
+                flash_attn: bool | None = None) -> LlamaCppEngine:
+    """`repack`: llama.cpp's CPU weight-repacking buffers (default: off on x86-64, see REPACK_DEFAULT).
+    `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise."""
+    return LlamaCppEngine(artifact, device, threads, repack, flash_attn)

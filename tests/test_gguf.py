@@ -1,0 +1,266 @@
+"""GGUF: converter, metadata, and the llama.cpp adapter, checked against the fp32 torch reference."""
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("gguf")
+llama_cpp = pytest.importorskip("llama_cpp")
+
+from crest_edge.artifact import open_artifact  # noqa: E402
+from crest_edge.convert import convert  # noqa: E402
+from crest_edge.errors import ArtifactError, ConversionError, CrestEdgeError, DeviceError  # noqa: E402
+from crest_edge.gguf_meta import read_gguf_metadata, read_layout, update_gguf_manifest  # noqa: E402
+from crest_edge.runtimes import llamacpp, torch_ref  # noqa: E402
+
+QUANTS = ["f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"]
+# max |logit - fp32 logit| on the tiny random model (logits ~1); catches wiring bugs, not quality
+TINY_TOLERANCE = {"f32": 1e-3, "f16": 5e-3, "bf16": 2e-2, "q8_0": 5e-2}
+TEXTS = [
+    "Hello world, how are you today?",
+    "Как приготовить борщ?",
+    "这是一个测试句子。",
+    "Ceci est une phrase de test, avec des accents: é à ù.",
+    "هذا اختبار بسيط",
+    "x",
+    "tell me " * 300,  # longer than the model: truncated to exactly max_length ids
+]
+
+
+def sequences(tokenizer, texts, max_length):
+    return [[0, *tokenizer.encode(t)[: max_length - 2], 2] for t in texts]
+
+
+@pytest.fixture(scope="session")
+def tiny_ggufs(tiny_checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gguf-tiny")
+    return {q: convert(tiny_checkpoint, out / f"tiny-{q}.gguf", "gguf", q) for q in QUANTS}
+
+
+@pytest.fixture(scope="session")
+def tiny_reference(tiny_checkpoint):
+    artifact = open_artifact(tiny_checkpoint)
+    seqs = sequences(artifact.tokenizer(), TEXTS, artifact.max_length)
+    engine = torch_ref.open_engine(artifact, "cpu")
+    return seqs, engine.logits(seqs)
+
+
+@pytest.fixture(scope="session")
+def demo(request, tmp_path_factory):
+    """The demo checkpoint, its parity corpus as id sequences, fp32 logits, and three GGUF files."""
+    try:
+        checkpoint = request.getfixturevalue("demo_checkpoint")
+        texts = request.getfixturevalue("corpus_texts")
+    except CrestEdgeError as exc:
+        pytest.skip(f"demo checkpoint or parity corpus missing: {exc}")
+    artifact = open_artifact(checkpoint)
+    seqs = sequences(artifact.tokenizer(), texts, artifact.max_length)
+    seqs.sort(key=len)
+    engine = torch_ref.open_engine(artifact, "cpu")
+    reference = np.concatenate([engine.logits(seqs[i:i + 32]) for i in range(0, len(seqs), 32)])
+    out = tmp_path_factory.mktemp("gguf-demo")
+    files = {q: convert(checkpoint, out / f"demo-{q}.gguf", "gguf", q) for q in ("f32", "q8_0", "q4_k_m")}
+    return seqs, reference, files
+
+
+def run(path, seqs, device="cpu", threads=1):
+    engine = llamacpp.open_engine(open_artifact(path), device, threads)
+    try:
+        return np.concatenate([engine.logits(seqs[i:i + 32]) for i in range(0, len(seqs), 32)])
+    finally:
+        engine.close()
+
+
+def test_f32_matches_torch_tiny(tiny_ggufs, tiny_reference):
+    seqs, reference = tiny_reference
+    assert max(map(len, seqs)) == 512
+    assert np.abs(run(tiny_ggufs["f32"], seqs) - reference).max() < 1e-3
+
+
+@pytest.mark.parametrize("quant", QUANTS)
+def test_every_quant_converts_and_runs(tiny_ggufs, tiny_reference, quant):
+    seqs, reference = tiny_reference
+    artifact = open_artifact(tiny_ggufs[quant])
+    assert artifact.format == "gguf" and artifact.manifest.quantization == quant
+    engine = llamacpp.open_engine(artifact, "cpu", threads=1)
+    assert engine.info.engine == "llamacpp" and engine.info.device == "cpu" and engine.info.precision == quant
+    logits = engine.logits(seqs)
+    engine.close()
+    assert logits.shape == (len(seqs), 2) and logits.dtype == np.float32 and np.isfinite(logits).all()
+    assert np.abs(logits - reference).max() < TINY_TOLERANCE.get(quant, 0.2)
+
+
+def test_f32_matches_torch_demo(demo):
+    seqs, reference, files = demo
+    assert np.abs(run(files["f32"], seqs) - reference).max() < 1e-3
+
+
+@pytest.mark.parametrize("quant, agreement", [("q8_0", 0.995), ("q4_k_m", 0.98)])
+def test_quantized_labels_agree_on_parity_corpus(demo, quant, agreement):
+    seqs, reference, files = demo
+    labels = run(files[quant], seqs).argmax(1)
+    assert (labels == reference.argmax(1)).mean() >= agreement
+
+
+def test_file_layout(tiny_ggufs):
+    from gguf import GGMLQuantizationType as T
+
+    keys = ("general.architecture", "bert.pooling_type", "tokenizer.ggml.model", "bert.classifier.output_labels",
+            "tokenizer.ggml.tokens", "tokenizer.ggml.mask_token_id", "tokenizer.ggml.add_eos_token")
+    layout = read_layout(tiny_ggufs["q4_k_m"], keys)
+    v = layout.values
+    assert v["general.architecture"] == "bert" and v["bert.pooling_type"] == 4
+    assert v["bert.classifier.output_labels"] == ["safe", "unsafe"]
+    assert v["tokenizer.ggml.model"] == "t5" and v["tokenizer.ggml.add_eos_token"] is True
+    tokens = v["tokenizer.ggml.tokens"]
+    assert tokens[:4] == ["<s>", "<pad>", "</s>", "<unk>"] and tokens[-1] == "<mask>"
+    assert v["tokenizer.ggml.mask_token_id"] == len(tokens) - 1
+    types = {name: T(t).name for name, (_, t) in layout.tensors.items()}
+    # the head and the small tables stay F32; the matrices are quantized
+    assert types["cls.weight"] == types["cls.output.weight"] == "F32"
+    assert types["position_embd.weight"] == "F32" and layout.tensors["position_embd.weight"][0] == [256, 512]
+    assert types["blk.0.ffn_up.weight"] == "Q4_K"
+    assert types["token_embd.weight"] not in ("F32", "F16")
+    assert layout.tensors["token_embd.weight"][0] == [256, len(tokens)]
+
+
+def test_manifest_and_tokenizer_come_from_the_file(tiny_ggufs, tiny_checkpoint):
+    for quant in ("f32", "q4_k_m"):
+        manifest, sp_bytes = read_gguf_metadata(tiny_ggufs[quant])
+        assert manifest.format == "gguf" and manifest.quantization == quant
+        assert manifest.labels == ["safe", "unsafe"] and manifest.max_length == 512
+        assert sp_bytes == (tiny_checkpoint / "sentencepiece.bpe.model").read_bytes()
+    source = open_artifact(tiny_checkpoint)
+    assert manifest.source_sha256 == source.checkpoint.sha256()
+    from_file = open_artifact(tiny_ggufs["q4_k_m"]).tokenizer()
+    for text in TEXTS:
+        assert from_file.encode(text) == source.tokenizer().encode(text)
+
+
+def test_update_manifest(tiny_ggufs, tiny_reference, tmp_path):
+    path = tmp_path / "copy.gguf"
+    shutil.copyfile(tiny_ggufs["q8_0"], path)
+    manifest, _ = read_gguf_metadata(path)
+    manifest.parity = {"label_agreement": 1.0, "max_abs_dp": 0.01, "corpus": "parity " * 200}
+    update_gguf_manifest(path, manifest)
+    assert read_gguf_metadata(path)[0].parity == manifest.parity
+    seqs, _ = tiny_reference
+    np.testing.assert_array_equal(run(path, seqs), run(tiny_ggufs["q8_0"], seqs))
+
+
+@pytest.mark.parametrize("cut", [lambda n: 10, lambda n: n // 50, lambda n: n // 2, lambda n: n - 7],
+                         ids=["magic", "metadata", "tensors", "last-bytes"])
+def test_truncated_file_is_an_artifact_error(tiny_ggufs, tmp_path, cut):
+    data = tiny_ggufs["q4_k_m"].read_bytes()
+    path = tmp_path / "cut.gguf"
+    path.write_bytes(data[:cut(len(data))])
+    with pytest.raises(ArtifactError, match="cut.gguf"):
+        open_artifact(path)
+
+
+def test_gguf_without_crest_metadata_is_refused(tmp_path):
+    import gguf
+
+    path = tmp_path / "plain.gguf"
+    writer = gguf.GGUFWriter(str(path), "bert")
+    writer.add_block_count(1)
+    writer.add_tensor("x.weight", np.zeros((4, 32), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    with pytest.raises(ArtifactError, match="not a crest-edge GGUF"):
+        open_artifact(path)
+
+
+def test_refused_quant_and_overwrite(tiny_checkpoint, tiny_ggufs):
+    with pytest.raises(ConversionError, match="q8_0"):
+        convert(tiny_checkpoint, tiny_ggufs["f32"].with_name("x.gguf"), "gguf", "int8")
+    with pytest.raises(ConversionError, match="exists"):
+        convert(tiny_checkpoint, tiny_ggufs["f32"], "gguf", "f32")
+
+
+def test_context_growth_is_invisible(tiny_ggufs):
+    """The context grows as longer sequences arrive; results match a fresh engine per sequence."""
+    rng = np.random.default_rng(1)
+    seqs = [[0, *rng.integers(4, 1000, n).tolist(), 2] for n in (3, 40, 7, 120, 300, 1, 62, 510)]
+    together = run(tiny_ggufs["f32"], seqs)
+    alone = np.concatenate([run(tiny_ggufs["f32"], [s]) for s in seqs])
+    assert np.abs(together - alone).max() < 1e-4
+
+
+def test_bad_sequences_raise_instead_of_crashing(tiny_ggufs):
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f32"]), "cpu", 1)
+    try:
+        for bad in ([0] * 513, [], [0, 10**6, 2], [0, -1, 2]):
+            with pytest.raises(ValueError):
+                engine.logits([bad])
+        assert engine.logits([[0, 5, 2]]).shape == (1, 2)
+    finally:
+        engine.close()
+
+
+def test_concurrent_calls_share_one_engine(tiny_ggufs, tiny_reference):
+    seqs, _ = tiny_reference
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["q8_0"]), "cpu", 1)
+    expected = engine.logits(seqs)
+    results = [None] * 4
+
+    def work(i):
+        results[i] = engine.logits(seqs)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.close()
+    for r in results:
+        np.testing.assert_allclose(r, expected, atol=1e-5)
+
+
+def test_llama_cpp_logs_do_not_reach_stderr(tiny_ggufs, capfd):
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), "cpu", 1)
+    engine.logits([[0, 5, 2]])
+    engine.close()
+    assert "llama_model_loader" not in capfd.readouterr().err
+
+
+def test_high_level_loader_accepts_the_file(tiny_ggufs):
+    llm = llama_cpp.Llama(model_path=str(tiny_ggufs["q4_k_m"]), embedding=True,
+                          pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK, n_ctx=64, verbose=False)
+    try:
+        assert llama_cpp.llama_model_n_cls_out(llm.model) == 2
+        assert llm.metadata["general.architecture"] == "bert"
+    finally:
+        llm.close()
+
+
+def test_devices_and_missing_device(tiny_ggufs):
+    available = llamacpp.devices()
+    assert available[-1] == "cpu"
+    for missing in ("cuda", "metal"):
+        if missing not in available:
+            with pytest.raises(DeviceError, match="available: .*cpu"):
+                llamacpp.open_engine(open_artifact(tiny_ggufs["f32"]), missing)
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu(tiny_ggufs, tiny_reference):
+    seqs, reference = tiny_reference
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), "cuda")
+    assert engine.info.device == "cuda" and engine.gpu_layers > 0
+    logits = engine.logits(seqs)
+    engine.close()
+    assert np.abs(logits - reference).max() < 2e-2
+
+
+@pytest.mark.metal
+def test_metal_matches_cpu(tiny_ggufs, tiny_reference):
+    seqs, reference = tiny_reference
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), "metal")
+    assert engine.info.device == "metal" and engine.gpu_layers > 0
+    logits = engine.logits(seqs)
+    engine.close()
+    assert np.abs(logits - reference).max() < 2e-2
