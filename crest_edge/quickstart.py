@@ -68,7 +68,7 @@ def run(args) -> int:
 
     if not args.no_bench:
         _section("4. short benchmark (batch 1, demo model, this machine)")
-        _bench(demo, artifacts)
+        _bench(demo, [f"{fmt}:{quant}" for fmt, quant in TARGETS if is_installed(_ENGINE_MODULE[fmt])])
     return code
 
 
@@ -83,18 +83,13 @@ def _convert(demo: Path, out: Path, fmt: str, quant: str) -> Path:
 
 
 def _parity(demo: Path, artifacts: list[Path]) -> int:
-    try:
-        from .parity.command import run_parity_cli
-    except ImportError:
-        print("  (parity suite not available in this build)")
-        return 0
-    return run_parity_cli(reference=demo, candidates=artifacts)
+    from .cli import main
+
+    return main(["parity", "--reference", str(demo), "--candidate", *map(str, artifacts)])
 
 
-def _bench(demo: Path, artifacts: list[Path]) -> None:
-    try:
-        from .benchmark.command import quick_bench
-    except ImportError:
-        print("  (bench not available in this build)")
-        return
-    quick_bench(demo, artifacts)
+def _bench(demo: Path, formats: list[str]) -> None:
+    from .cli import main
+
+    main(["bench", "--model", str(demo), "--formats", ",".join(formats), "--peers", "torch",
+          "--batch", "1", "--lengths", "16,128", "--repeat", "10", "--budget", "10"])

@@ -97,3 +97,15 @@ class CT2Engine:
 
 def open_engine(artifact, device: str, threads: int | None = None, compute_type: str | None = None) -> CT2Engine:
     return CT2Engine(artifact, device, threads, compute_type)
+
+
+def capabilities() -> dict:
+    """For `crest-edge doctor`: compute types per device, and the SIMD dispatch CT2 will use."""
+    import os
+
+    ct2 = _ct2()
+    forced = os.environ.get("CT2_FORCE_CPU_ISA")
+    return {
+        "compute_types": {d: sorted(ct2.get_supported_compute_types(d)) for d in devices()},
+        "cpu_isa": f"forced {forced}" if forced else "best available (run-time dispatch)",
+    }

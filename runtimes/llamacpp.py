@@ -218,3 +218,16 @@ def open_engine(artifact, device: str, threads: int | None = None, repack: bool 
     """`repack`: llama.cpp's CPU weight-repacking buffers (default: off on x86-64, see REPACK_DEFAULT).
     `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise."""
     return LlamaCppEngine(artifact, device, threads, repack, flash_attn)
+
+
+def capabilities() -> dict:
+    """For `crest-edge doctor`: GPU offload of this build and the CPU features it was compiled with."""
+    llama_cpp = _llama()
+    features = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    names = (part.split("=")[0].split(":")[-1].strip() for part in features.split("|") if "= 1" in part)
+    compiled = sorted(name for name in names if name.isupper())
+    return {
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "quantizations": "f32 f16 bf16 q8_0 q6_k q5_k_m q4_k_m q4_0 (every device)",
+        "cpu_features": compiled,
+    }

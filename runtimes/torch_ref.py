@@ -60,3 +60,7 @@ class TorchEngine:
 
 def open_engine(artifact, device: str, threads: int | None = None) -> TorchEngine:
     return TorchEngine(artifact, device, threads)
+
+
+def capabilities() -> dict:
+    return {"compute_types": {d: ["float32"] for d in devices()}, "role": "fp32 reference"}
