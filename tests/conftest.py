@@ -81,6 +81,7 @@ def engine_guard(request, engine_artifacts):
     """A Guard on each engine in turn (tiny model, CPU)."""
     from crest_edge import Guard
 
-    guard = Guard.load(engine_artifacts[request.param], device="cpu")
+    # one engine thread: on 2 shared cores, spinning OpenMP pools (torch, llama.cpp) starve each other
+    guard = Guard.load(engine_artifacts[request.param], device="cpu", threads=1)
     yield guard
     guard.close()

@@ -1,0 +1,85 @@
+"""Issue 6: every engine behind one Guard gives defined results for awkward input, and is thread-safe."""
+import threading
+
+import numpy as np
+import pytest
+
+from crest_edge import Guard
+
+AWKWARD = {
+    "empty": "",
+    "spaces": "   \n\t  ",
+    "lone surrogates": "abc\ud800def\udfff",
+    "NUL and controls": "a\x00b\x01c\x1b[31m\x7f\u200b\u200d\ufeff",
+    "emoji ZWJ": "👩‍👩‍👧‍👦 🏳️‍🌈",
+}
+
+
+@pytest.mark.parametrize("case", list(AWKWARD))
+def test_awkward_text_gets_a_verdict(engine_guard, case):
+    verdict = engine_guard.classify(AWKWARD[case])
+    assert verdict.label in ("safe", "unsafe") and 0.0 <= verdict.score <= 1.0
+    assert verdict.tokens >= 2 and verdict.windows == 1
+
+
+def test_non_strings_are_type_errors(engine_guard):
+    for bad in (None, 42, b"bytes"):
+        with pytest.raises(TypeError):
+            engine_guard.classify(bad)
+
+
+def test_one_megabyte_text_is_windowed(engine_guard):
+    # Mostly runic words, which the model's vocabulary lacks (one <unk> per word), so a 1 MB text
+    # stays a few hundred windows on every engine; ordinary prose at both ends.
+    word = "".join(chr(0x16A0 + i % 80) for i in range(40))
+    text = "Ceci est une phrase ordinaire. " * 100 + " ".join([word] * 24_000) + " Et la fin du texte."
+    assert len(text.encode("utf-8")) > 1_000_000
+    verdict = engine_guard.classify(text)
+    assert verdict.tokens > 512 and verdict.windows > 100
+    assert verdict.tokens == len(engine_guard.token_ids(text))
+
+
+def test_ten_thousand_texts_in_one_batch(engine_guard):
+    texts = [f"message number {i} about the weather" for i in range(10_000)]
+    verdicts = engine_guard.classify_batch(texts)
+    assert len(verdicts) == 10_000
+    assert verdicts[0].score == pytest.approx(engine_guard.classify(texts[0]).score, abs=0.02)
+
+
+def test_eight_threads_match_a_sequential_run(engine_guard):
+    texts = [f"{word} number {i}" for i, word in enumerate(["hello", "bonjour", "hola", "привет"] * 16)]
+    def run_all():
+        # the same chunks every time: dynamic int8 engines scale activations per batch
+        return np.concatenate([engine_guard.logits(texts[i:i + 5]) for i in range(0, len(texts), 5)])
+
+    expected = run_all()
+    results, errors = [None] * 8, []
+
+    def work(slot):
+        try:
+            results[slot] = run_all()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for got in results:
+        assert np.allclose(got, expected, atol=1e-6)
+
+
+def test_same_verdicts_from_every_engine(engine_artifacts):
+    """Every engine applies the same tokenizer, windows and verdict logic (tiny model, loose tolerance
+    for int8 / q8_0 engines)."""
+    texts = ["hello world", "x" * 3000, "Как дела?"]
+    reference = Guard.load(engine_artifacts["torch"]).classify_batch(texts)
+    for engine, path in engine_artifacts.items():
+        with Guard.load(path) as guard:
+            assert guard.info.engine == engine
+            got = guard.classify_batch(texts)
+        for ref, cand in zip(reference, got):
+            assert (cand.tokens, cand.windows) == (ref.tokens, ref.windows)
+            assert abs(cand.score - ref.score) < 0.05
