@@ -1,4 +1,9 @@
 """Issue 6: every engine behind one Guard gives defined results for awkward input, and is thread-safe."""
+import json
+import os
+import shutil
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -83,3 +88,40 @@ def test_same_verdicts_from_every_engine(engine_artifacts):
         for ref, cand in zip(reference, got):
             assert (cand.tokens, cand.windows) == (ref.tokens, ref.windows)
             assert abs(cand.score - ref.score) < 0.05
+
+
+def test_artifact_whose_files_do_not_match_the_manifest(engine_artifacts, tmp_path):
+    from crest_edge import ArtifactError
+
+    for engine in ("ct2", "onnx"):
+        copy = tmp_path / engine
+        shutil.copytree(engine_artifacts[engine], copy)
+        weights = max((p for p in copy.iterdir() if p.suffix in (".bin", ".onnx", ".data")), key=lambda p: p.stat().st_size)
+        with open(weights, "r+b") as handle:
+            handle.truncate(weights.stat().st_size // 2)
+        with pytest.raises(ArtifactError, match=weights.name):
+            Guard.load(copy)
+
+
+def test_cpu_isa_can_be_forced_lower_for_ct2(engine_artifacts):
+    """CT2 picks its ISA once per process, so the forced run happens in a fresh one."""
+    script = (
+        "import json; from crest_edge import Guard; "
+        f"g = Guard.load({str(engine_artifacts['ct2'])!r}, cpu_isa='AVX2', threads=1); "
+        "print(json.dumps(g.logits(['hello world', 'Как дела?']).tolist()))"
+    )
+    env = dict(os.environ, CT2_VERBOSE="1")  # CT2 logs the ISA it selected at info level
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "AVX2" in done.stderr  # CT2's own log names the ISA it selected
+    forced = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    with Guard.load(engine_artifacts["ct2"], threads=1) as native:
+        assert np.allclose(forced, native.logits(["hello world", "Как дела?"]), atol=0.05)
+
+
+def test_cpu_isa_is_refused_by_engines_that_cannot_force_it(engine_artifacts):
+    from crest_edge import DeviceError
+
+    for engine in ("llamacpp", "onnx", "torch"):
+        with pytest.raises(DeviceError, match="cannot force a CPU ISA"):
+            Guard.load(engine_artifacts[engine], cpu_isa="AVX2")

@@ -129,7 +129,7 @@ def _load_average() -> float | None:
 def run_command(args) -> int:
     from tqdm import tqdm
 
-    from .report import derive, machine, markdown, plot, versions, write_json
+    from .report import derive, fastest, machine, markdown, plot, versions, write_json
 
     load_before = _load_average()
     formats, peers = A.plan(args.backend, A.parse_formats(args.formats) if args.formats is not None else None,
@@ -169,7 +169,8 @@ def run_command(args) -> int:
             "source_path": str(source.path), "sha256": source.sha256, "model": source.model, "backend": args.backend,
             "threads": args.threads, "workloads": workloads, "repeat": args.repeat, "warmup": args.warmup,
             "budget_s": args.budget, "cache": str(cache), "load_average": [load_before, _load_average()]}
-    report = {"meta": meta, "machine": machine(), "versions": versions(), "configs": configs}
+    report = {"meta": meta, "machine": machine(), "versions": versions(), "configs": configs,
+              "fastest": fastest(configs, workloads)}
     text = markdown(report)
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")

@@ -31,6 +31,18 @@ def derive(configs: list[dict]) -> None:
             w["throughput_vs_fp32"] = w["texts_per_s"] / (ref["batch"] / (ref["guard_ms"]["mean"] / 1e3)) if ref else None
 
 
+def fastest(configs: list[dict], workloads) -> dict[str, str]:
+    """Per workload, the crest-edge configuration (peers excluded) with the lowest median latency:
+    what to ship for this machine, measured rather than guessed."""
+    best = {}
+    for batch, length in workloads:
+        timed = [(w["median_ms"], c["name"]) for c in configs if c["name"] not in PEER_LABELS and not c.get("error")
+                 for w in c.get("workloads", []) if (w["batch"], w["length"]) == (batch, length)]
+        if timed:
+            best[f"{batch}x{length}"] = min(timed)[1]
+    return best
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
@@ -138,6 +150,10 @@ def markdown(report: dict) -> str:
         else:
             lines.append(f"| {label(c)} | {c['engine']} | {c['device']} | {c['precision']} | {_f(c['size_mb'])} | "
                          f"{_f(c['load_s'], 2)} | {_f(c['peak_rss_mb'], 0)} | {_cell(c.get('detail', ''))} |")
+    best = fastest(report["configs"], meta["workloads"])
+    if best:
+        lines += ["", "## Fastest format on this machine", "",
+                  "; ".join(f"{w.replace('x', ' × ')} tokens: **{name}**" for w, name in best.items())]
     for batch, length in meta["workloads"]:
         lines += ["", f"## Batch {batch} × {length} tokens", "",
                   "| configuration | device / precision | median ms | p95 ms | texts/s | tokens/s | engine ms | "
