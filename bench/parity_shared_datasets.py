@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-DATASETS = Path("/work/shared/datasets")
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # ../shared beside the checkout
 MULTIJAIL_LANGS = {"en": "Latin", "zh": "Han", "it": "Latin", "vi": "Latin", "ar": "Arabic", "ko": "Hangul",
                    "th": "Thai", "bn": "Bengali", "sw": "Latin", "jv": "Latin"}
 
