@@ -8,30 +8,11 @@ import os
 import sys
 
 from . import __version__
+from .argtypes import positive_int, probability
 from .errors import CrestEdgeError
 
 FORMATS_HELP = "ct2: int8 int8_float16 int8_bfloat16 int16 float16 bfloat16 float32 | " \
                "gguf: f32 f16 bf16 q8_0 q6_k q5_k_m q4_k_m q4_0 | onnx: fp32 fp16 int8 int4"
-
-
-def _probability(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {value}")
-    return number
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return number
 
 
 def _model_options(parser: argparse.ArgumentParser, engine_options: bool = True) -> None:
@@ -40,7 +21,7 @@ def _model_options(parser: argparse.ArgumentParser, engine_options: bool = True)
     if engine_options:
         parser.add_argument("--engine", default="auto", choices=["auto", "torch", "ct2", "llamacpp", "onnx"])
         parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "metal"])
-        parser.add_argument("--threads", type=_positive_int, help="CPU threads for the engine")
+        parser.add_argument("--threads", type=positive_int, help="CPU threads for the engine")
 
 
 def _text_inputs(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("classify", help="classify texts as safe or unsafe")
     _model_options(p)
     _text_inputs(p)
-    p.add_argument("--threshold", type=_probability, default=0.5, help="p(unsafe) at or above which a text is unsafe")
+    p.add_argument("--threshold", type=probability, default=0.5, help="p(unsafe) at or above which a text is unsafe")
     p.add_argument("--long-text", default="windows", choices=["windows", "head", "head_tail"],
                    help="texts over 512 tokens: overlapping windows (max p(unsafe)), head, or head+tail")
     p.add_argument("--json", action="store_true", help="one JSON object per input")

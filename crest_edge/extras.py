@@ -19,6 +19,7 @@ _EXTRA_OF = {
     "psutil": "bench",
     "tqdm": "bench",
     "matplotlib": "bench",
+    "onnxscript": "bench",
 }
 
 

@@ -92,12 +92,7 @@ class XLMRTokenizer:
 
     @classmethod
     def from_file(cls, path: Path) -> "XLMRTokenizer":
-        path = Path(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ArtifactError(f"{path}: cannot read tokenizer ({exc.strerror or exc})") from None
-        return cls.from_bytes(data, str(path))
+        return cls.from_bytes(_read_tokenizer_file(path), str(path))
 
     def encode(self, text: str) -> list[int]:
         """Piece ids without <s> and </s>."""
@@ -185,12 +180,7 @@ class JsonTokenizer:
 
     @classmethod
     def from_file(cls, path: Path) -> "JsonTokenizer":
-        path = Path(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ArtifactError(f"{path}: cannot read tokenizer ({exc.strerror or exc})") from None
-        return cls.from_bytes(data, str(path))
+        return cls.from_bytes(_read_tokenizer_file(path), str(path))
 
     def encode(self, text: str) -> list[int]:
         """Piece ids without <s> and </s>."""
@@ -209,6 +199,13 @@ def _find_charsmap(normalizer) -> bytes | None:
         if item and item.get("type") == "Precompiled" and item.get("precompiled_charsmap"):
             return base64.b64decode(item["precompiled_charsmap"])
     return None
+
+
+def _read_tokenizer_file(path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read tokenizer ({exc.strerror or exc})") from None
 
 
 def load_tokenizer(directory: Path):

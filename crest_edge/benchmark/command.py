@@ -11,6 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from crest_edge.argtypes import positive_int
 from crest_edge.errors import CrestEdgeError
 
 from . import artifacts as A
@@ -39,7 +40,6 @@ def _workload(text: str) -> tuple[int, int]:
 
 
 def add_parser(sub) -> None:
-    from crest_edge.cli import _positive_int
 
     p = sub.add_parser("bench", help="benchmark artifact formats against transformers fp32", description=DESCRIPTION)
     source = p.add_mutually_exclusive_group()
@@ -56,11 +56,11 @@ def add_parser(sub) -> None:
     p.add_argument("--batch", type=_int_list, default=[1, 8, 32], help="batch sizes (default 1,8,32)")
     p.add_argument("--lengths", type=_int_list, default=[16, 128, 512],
                    help="tokens per text, <s> and </s> included (default 16,128,512)")
-    p.add_argument("--repeat", type=_positive_int, default=10, help="timed calls per workload (default 10)")
+    p.add_argument("--repeat", type=positive_int, default=10, help="timed calls per workload (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="untimed calls per workload first (default 2)")
     p.add_argument("--budget", type=float, default=30.0, metavar="S",
                    help="stop repeating a workload after S seconds, with at least 3 repeats (default 30; 0: never)")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads per engine (default: the engine's own)")
+    p.add_argument("--threads", type=positive_int, help="CPU threads per engine (default: the engine's own)")
     p.add_argument("--timeout", type=float, metavar="S", help="kill a configuration that runs longer than S seconds")
     p.add_argument("--json", metavar="OUT", help="write the full results as JSON (- for stdout)")
     p.add_argument("--markdown", metavar="OUT", help="write the markdown report (default: print it)")

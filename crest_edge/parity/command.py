@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from crest_edge.argtypes import fraction, non_negative, positive_int, probability
 from crest_edge.errors import CrestEdgeError
 
 EPILOG = """gates by precision class (the coarser of the manifest quantization and what the engine ran):
@@ -16,28 +17,7 @@ EPILOG = """gates by precision class (the coarser of the manifest quantization a
 dp is the change in p(unsafe). Exit status: 0 all gates passed, 1 a gate failed."""
 
 
-def _fraction(value: str) -> float:
-    try:
-        number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (or 0% and 100%): {value}")
-    return number
-
-
-def _non_negative(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return number
-
-
 def add_parser(sub) -> None:
-    from crest_edge.cli import _positive_int, _probability
 
     p = sub.add_parser("parity", help="check converted artifacts against the fp32 reference",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,15 +30,15 @@ def add_parser(sub) -> None:
     p.add_argument("--markdown", metavar="OUT", help="write the report as markdown")
     p.add_argument("--write-manifest", action="store_true",
                    help="record the measured parity in each candidate's manifest")
-    p.add_argument("--min-agreement", type=_fraction, help="override the label agreement gate (0.995 or 99.5%%)")
-    p.add_argument("--max-dp", type=_non_negative, help="override (or add) the max |dp(unsafe)| gate")
-    p.add_argument("--max-dlogit", type=_non_negative, help="override (or add) the max |dlogit| gate")
-    p.add_argument("--threshold", type=_probability, default=0.5, help="p(unsafe) at or above which a text is unsafe")
+    p.add_argument("--min-agreement", type=fraction, help="override the label agreement gate (0.995 or 99.5%%)")
+    p.add_argument("--max-dp", type=non_negative, help="override (or add) the max |dp(unsafe)| gate")
+    p.add_argument("--max-dlogit", type=non_negative, help="override (or add) the max |dlogit| gate")
+    p.add_argument("--threshold", type=probability, default=0.5, help="p(unsafe) at or above which a text is unsafe")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "metal"],
                    help="device for the candidates")
     p.add_argument("--reference-device", default="cpu", choices=["auto", "cpu", "cuda", "metal"],
                    help="device for the reference (default cpu: exact fp32, no TF32)")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads for every engine")
+    p.add_argument("--threads", type=positive_int, help="CPU threads for every engine")
     p.set_defaults(handler=handle)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from crest_edge.errors import CrestEdgeError
 from crest_edge.parity import gates, metrics, report
-from crest_edge.parity.command import _fraction
+from crest_edge.argtypes import fraction
 from crest_edge.parity.run import compare
 
 LABELS = ["safe", "unsafe"]
@@ -78,7 +78,7 @@ def test_gates_check_and_overrides():
     limits = gates.gate_limits("8-bit", {"max_dp": 0.1, "max_dlogit": 0.1, "agreement": None})
     assert limits == {"agreement": 0.995, "max_dp": 0.1, "max_dlogit": 0.1}
     assert not all(r.passed for r in gates.check(summary, limits))
-    assert _fraction("99.5%") == pytest.approx(0.995) and _fraction("1") == 1.0
+    assert fraction("99.5%") == pytest.approx(0.995) and fraction("1") == 1.0
 
 
 def test_report_renders_and_lists_failures():
