@@ -30,6 +30,8 @@ def read_inputs(texts: list[str], input_path: str | None) -> list[str]:
     except UnicodeDecodeError as exc:
         raise CrestEdgeError(f"{name}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
     lines = [line for line in content.splitlines() if line.strip()]
+    if not lines:
+        raise CrestEdgeError(f"{name}: no texts in it (empty, or only blank lines)")
     return _jsonl_texts(lines, name) if _looks_like_jsonl(lines) else lines
 
 

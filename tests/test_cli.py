@@ -155,3 +155,10 @@ def test_doctor_json(capsys):
     report = json.loads(out)
     assert {"cpu", "engines", "python"} <= set(report)
     assert set(report["engines"]) == {"torch", "ct2", "llamacpp", "onnx"}
+
+
+def test_empty_input_file(capsys, tiny_checkpoint, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "classify", "--model", tiny_checkpoint, "--input", empty)
+    assert_one_line_error(code, err, "no texts")
