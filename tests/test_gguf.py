@@ -246,21 +246,12 @@ def test_devices_and_missing_device(tiny_ggufs):
                 llamacpp.open_engine(open_artifact(tiny_ggufs["f32"]), missing)
 
 
-@pytest.mark.cuda
-def test_cuda_matches_cpu(tiny_ggufs, tiny_reference):
+@pytest.mark.parametrize("device", [pytest.param("cuda", marks=pytest.mark.cuda),
+                                    pytest.param("metal", marks=pytest.mark.metal)])
+def test_gpu_matches_cpu(device, tiny_ggufs, tiny_reference):
     seqs, reference = tiny_reference
-    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), "cuda")
-    assert engine.info.device == "cuda" and engine.gpu_layers > 0
-    logits = engine.logits(seqs)
-    engine.close()
-    assert np.abs(logits - reference).max() < 2e-2
-
-
-@pytest.mark.metal
-def test_metal_matches_cpu(tiny_ggufs, tiny_reference):
-    seqs, reference = tiny_reference
-    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), "metal")
-    assert engine.info.device == "metal" and engine.gpu_layers > 0
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), device)
+    assert engine.info.device == device and engine.gpu_layers > 0
     logits = engine.logits(seqs)
     engine.close()
     assert np.abs(logits - reference).max() < 2e-2

@@ -7,7 +7,8 @@ import platform
 import shutil
 import subprocess
 import sys
-from importlib import metadata
+
+from crest_edge.manifest import engine_versions
 
 PACKAGES = ("crest-edge", "numpy", "torch", "transformers", "ctranslate2", "llama-cpp-python", "gguf",
             "onnxruntime", "onnxruntime-gpu", "onnx")
@@ -88,13 +89,7 @@ def machine() -> dict:
 
 
 def versions() -> dict:
-    found = {}
-    for package in PACKAGES:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
+    return engine_versions(*(p for p in PACKAGES if p != "crest-edge"))
 
 
 def write_json(report: dict, path: str) -> None:
