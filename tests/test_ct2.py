@@ -1,6 +1,5 @@
 """CTranslate2: converter and adapter, checked against the fp32 torch reference."""
 import shutil
-import threading
 
 import numpy as np
 import pytest
@@ -248,31 +247,6 @@ def test_damaged_head_is_an_artifact_error(tiny_ct2, tmp_path):
     (damaged / "head.npz").write_bytes(b"\0" * size)
     with pytest.raises(ArtifactError, match="head.npz"):
         open_ct2(damaged)
-
-
-def test_shared_engine_is_thread_safe(tiny_ct2, tiny_seqs):
-    engine = open_ct2(tiny_ct2["int8"], threads=1)
-    batches = [tiny_seqs[i:i + 4] for i in range(0, len(tiny_seqs), 4)]
-    expected = [engine.logits(b) for b in batches]
-    results, errors = {}, []
-
-    def worker(index):
-        try:
-            for _ in range(3):
-                results[index] = [engine.logits(b) for b in batches]
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    for got in results.values():
-        for a, b in zip(got, expected):
-            np.testing.assert_array_equal(a, b)
-    engine.close()
 
 
 @pytest.mark.cuda

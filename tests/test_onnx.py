@@ -1,6 +1,5 @@
 """ONNX Runtime: converter, adapter and the plain peer, checked against the fp32 torch reference."""
 import shutil
-import threading
 
 import numpy as np
 import pytest
@@ -195,30 +194,6 @@ def test_corrupt_model_names_the_file(tiny, tmp_path):
     model.write_bytes(b"short")
     with pytest.raises(ArtifactError, match="model.onnx"):
         open_onnx(copy)
-
-
-def test_threads_give_identical_results(tiny):
-    engine = open_onnx(tiny["int8"], threads=1)
-    seqs = sequences(tiny.artifact, TEXTS * 4)
-    batches = [seqs[i:i + 5] for i in range(0, len(seqs), 5)]
-    expected = [engine.logits(b) for b in batches]
-    results, errors = {}, []
-
-    def worker(k):
-        try:
-            results[k] = [engine.logits(b) for b in batches[k % len(batches):] + batches[:k % len(batches)]]
-        except Exception as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    for k, got in results.items():
-        rotated = expected[k % len(batches):] + expected[:k % len(batches)]
-        assert all(np.array_equal(a, b) for a, b in zip(got, rotated))
 
 
 @pytest.mark.cuda

@@ -73,7 +73,7 @@ def test_eight_threads_match_a_sequential_run(engine_guard):
         t.join()
     assert not errors
     for got in results:
-        assert np.allclose(got, expected, atol=1e-6)
+        assert np.array_equal(got, expected)
 
 
 def test_same_verdicts_from_every_engine(engine_artifacts):
