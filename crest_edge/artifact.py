@@ -22,6 +22,7 @@ class Artifact:
     manifest: Manifest | None = None  # None for a Hugging Face checkpoint
     checkpoint: Checkpoint | None = None  # only for a Hugging Face checkpoint
     tokenizer_bytes: bytes | None = None  # GGUF carries its sentencepiece model inside
+    tensor_spans: dict | None = None  # GGUF: tensor name -> (start, end) bytes of its data in the file
 
     @property
     def labels(self) -> list[str]:
@@ -52,8 +53,9 @@ def open_artifact(path) -> Artifact:
             raise ArtifactError(f"{target}: not a GGUF file (and not a directory)")
         from .gguf_meta import read_gguf_metadata
 
-        manifest, tokenizer_bytes = read_gguf_metadata(target)
-        return Artifact("gguf", target, manifest, tokenizer_bytes=tokenizer_bytes)
+        contents = read_gguf_metadata(target)
+        return Artifact("gguf", target, contents.manifest, tokenizer_bytes=contents.sentencepiece,
+                        tensor_spans=contents.tensor_spans)
     if (target / MANIFEST_NAME).is_file():
         manifest = Manifest.read(target)
         if manifest.format == "gguf":

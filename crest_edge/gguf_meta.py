@@ -33,6 +33,7 @@ class Layout:
     values: dict  # decoded values of the keys asked for
     spans: dict  # key -> (start, end) byte range of its whole entry
     tensors: dict  # name -> (ggml dims, innermost first; ggml type id)
+    tensor_spans: dict  # name -> (start, end) byte range of its data in the file
     info_end: int  # end of the tensor infos
     data_start: int
     alignment: int
@@ -125,6 +126,7 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
         tensors.append((name, dims, r.scalar("<I"), r.scalar("<Q")))
     info_end = r.pos
     data_start = info_end + (-info_end % alignment)
+    tensor_spans = {}
     for name, dims, ggml_type, offset in tensors:
         if ggml_type not in sizes:
             raise _Corrupt(f"tensor {name} has unknown type {ggml_type}")
@@ -135,12 +137,21 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
         end = data_start + offset + elements // block * type_size
         if end > r.size:
             raise _Corrupt(f"tensor {name} ends at byte {end}, past the end of the {r.size}-byte file")
+        tensor_spans[name] = (data_start + offset, end)
     infos = {name: (dims, ggml_type) for name, dims, ggml_type, _ in tensors}
-    return Layout({k: v for k, v in values.items() if k in keys}, spans, infos, info_end, data_start, alignment)
+    return Layout({k: v for k, v in values.items() if k in keys}, spans, infos, tensor_spans, info_end, data_start,
+                  alignment)
 
 
-def read_gguf_metadata(path) -> tuple[Manifest, bytes]:
-    """The manifest and sentencepiece model a crest-edge .gguf carries."""
+@dataclasses.dataclass
+class GgufContents:
+    manifest: Manifest
+    sentencepiece: bytes  # the raw sentencepiece model
+    tensor_spans: dict  # tensor name -> (start, end) byte range of its data
+
+
+def read_gguf_metadata(path) -> GgufContents:
+    """The manifest and sentencepiece model a crest-edge .gguf carries, and where its tensors lie."""
     path = Path(path)
     layout = read_layout(path, (MANIFEST_KEY, SENTENCEPIECE_KEY, LABELS_KEY))
     values = layout.values
@@ -159,7 +170,7 @@ def read_gguf_metadata(path) -> tuple[Manifest, bytes]:
         raise ArtifactError(
             f"{path}: classifier labels {values.get(LABELS_KEY)} disagree with the manifest's {manifest.labels}"
         )
-    return manifest, sp_bytes
+    return GgufContents(manifest, sp_bytes, layout.tensor_spans)
 
 
 def update_gguf_manifest(path, manifest: Manifest) -> None:

@@ -58,8 +58,14 @@ class Guard:
             force_cpu_isa(engine_name, cpu_isa)
         module = adapter(engine_name)
         chosen = resolve_device(engine_name, device, module.devices())
-        tokenizer = artifact.tokenizer()
+        # The engine first: a loading engine is at its memory peak (llama.cpp pre-faults the whole
+        # file, then gives back what it will not need), so the tokenizer is not held during it.
         runner = module.open_engine(artifact, chosen, threads, **engine_options)
+        try:
+            tokenizer = artifact.tokenizer()
+        except BaseException:
+            runner.close()
+            raise
         log.info("crest-edge: %s; artifact %s; CPU ISA %s", runner.info.describe(), artifact.path, cpu.cpu_isa())
         return cls(runner, tokenizer, artifact, threshold, long_text, batch_size)
 

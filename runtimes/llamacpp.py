@@ -19,12 +19,14 @@ import numpy as np
 
 from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
+from crest_edge.memory_pages import discard, read_on_demand
 
 from .base import EngineInfo
 
 NAME = "llamacpp"
 POOLING_RANK = 4
 CTX_STEP = 64  # contexts are sized in steps of this many tokens
+TOKEN_EMBEDDINGS = "token_embd.weight"
 # llama.cpp's CPU "repack" buffers (use_extra_bufts) copy some quantized weights into an interleaved
 # layout. On x86-64 (AVX512 here) they measured no faster for this encoder and cost ~36 MB more RSS
 # for XLM-R base q4_k_m, so they are off there; elsewhere (e.g. ARM) llama.cpp's default stands.
@@ -93,7 +95,7 @@ def devices() -> list[str]:
 
 class LlamaCppEngine:
     def __init__(self, artifact, device: str, threads: int | None, repack: bool | None = None,
-                 flash_attn: bool | None = None):
+                 flash_attn: bool | None = None, lazy_embeddings: bool = True):
         llama = self._llama = _llama()
         available = devices()
         if device not in available:
@@ -108,6 +110,8 @@ class LlamaCppEngine:
         self._model = llama.llama_model_load_from_file(str(artifact.path).encode(), params)
         if not self._model:
             raise ArtifactError(f"{artifact.path}: llama.cpp could not load it (see the crest_edge.llamacpp log)")
+        if lazy_embeddings:
+            self._release_embedding_pages(artifact)
         self.num_labels = llama.llama_model_n_cls_out(self._model)
         if self.num_labels != len(artifact.labels):
             self.close()
@@ -133,12 +137,23 @@ class LlamaCppEngine:
             f"llama-cpp-python {llama.__version__}, {self.gpu_layers}/{layers + 1} layers on GPU, {self._threads} threads",
         )
 
+    @staticmethod
+    def _release_embedding_pages(artifact) -> None:
+        """Drop the token-embedding table from RSS right after llama.cpp pre-faulted it: a call reads
+        only its own tokens' rows, each read from the file on its first use (see memory_pages). For
+        XLM-R base q4_k_m that is 157 MB of RSS not held for rows no text asks for."""
+        span = (artifact.tensor_spans or {}).get(TOKEN_EMBEDDINGS)
+        if span:
+            released = read_on_demand(artifact.path, *span)
+            llama_log.debug("token embeddings read on demand: %.1f MB released", released / 1e6)
+
     def _context(self, tokens: int):
         """A context for sequences of up to `tokens` ids; re-created only when a longer one comes.
 
         Sized from the requests, not to a blanket maximum: llama.cpp's output buffer holds
         n_vocab + n_embd floats for every token of a call (about 1 MB per token for XLM-R's
-        250k vocabulary, even with pooling), and its compute buffers grow with n_ubatch.
+        250k vocabulary, even with pooling; see _discard_logits), and its compute buffers grow
+        with n_ubatch.
         """
         if self._ctx is not None and tokens <= self._ctx_tokens:
             return self._ctx
@@ -159,6 +174,7 @@ class LlamaCppEngine:
         if not ctx:
             raise MemoryError(f"llama.cpp could not create a context for {size} tokens")
         self._ctx, self._ctx_tokens = ctx, size
+        self._logits_rows = 0  # rows of the context's (unused) logits buffer already given back
         return ctx
 
     def logits(self, sequences) -> np.ndarray:
@@ -196,12 +212,25 @@ class LlamaCppEngine:
             status = llama.llama_encode(ctx, batch)
             if status != 0:
                 raise RuntimeError(f"llama_encode failed with status {status}")
+            if n > self._logits_rows:
+                self._discard_logits(ctx, n)
             pointer = llama.llama_get_embeddings_seq(ctx, 0)
             if not pointer:
                 raise RuntimeError("llama.cpp returned no pooled output (is pooling RANK in the file?)")
             return np.ctypeslib.as_array(pointer, shape=(self.num_labels,)).copy()
         finally:
             llama.llama_batch_free(batch)
+
+    def _discard_logits(self, ctx, rows: int) -> None:
+        """llama.cpp (re)allocates and zero-fills an n_vocab-float logits row per token of a call
+        whenever a call is longer than any before on this context, even for an encoder that never
+        writes them: 1 MB per token for XLM-R, 488 MB for a 512-token window. Nobody reads it, so its
+        pages go back at once. The peak during that one call remains; what stays resident does not."""
+        pointer = self._llama.llama_get_logits(ctx)
+        address = ctypes.cast(pointer, ctypes.c_void_p).value if pointer else None
+        if address:
+            discard(address, rows * self._n_vocab * 4)
+        self._logits_rows = rows
 
     def close(self) -> None:
         with self._lock:
@@ -214,10 +243,11 @@ class LlamaCppEngine:
 
 
 def open_engine(artifact, device: str, threads: int | None = None, repack: bool | None = None,
-                flash_attn: bool | None = None) -> LlamaCppEngine:
+                flash_attn: bool | None = None, lazy_embeddings: bool = True) -> LlamaCppEngine:
     """`repack`: llama.cpp's CPU weight-repacking buffers (default: off on x86-64, see REPACK_DEFAULT).
-    `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise."""
-    return LlamaCppEngine(artifact, device, threads, repack, flash_attn)
+    `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise.
+    `lazy_embeddings`: release the mapped token-embedding pages after loading (Linux; see memory_pages)."""
+    return LlamaCppEngine(artifact, device, threads, repack, flash_attn, lazy_embeddings)
 
 
 def capabilities() -> dict:

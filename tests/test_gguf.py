@@ -1,5 +1,7 @@
 """GGUF: converter, metadata, and the llama.cpp adapter, checked against the fp32 torch reference."""
+import mmap
 import shutil
+import sys
 import threading
 
 import numpy as np
@@ -127,7 +129,8 @@ def test_file_layout(tiny_ggufs):
 
 def test_manifest_and_tokenizer_come_from_the_file(tiny_ggufs, tiny_checkpoint):
     for quant in ("f32", "q4_k_m"):
-        manifest, sp_bytes = read_gguf_metadata(tiny_ggufs[quant])
+        contents = read_gguf_metadata(tiny_ggufs[quant])
+        manifest, sp_bytes = contents.manifest, contents.sentencepiece
         assert manifest.format == "gguf" and manifest.quantization == quant
         assert manifest.labels == ["safe", "unsafe"] and manifest.max_length == 512
         assert sp_bytes == (tiny_checkpoint / "sentencepiece.bpe.model").read_bytes()
@@ -141,10 +144,10 @@ def test_manifest_and_tokenizer_come_from_the_file(tiny_ggufs, tiny_checkpoint):
 def test_update_manifest(tiny_ggufs, tiny_reference, tmp_path):
     path = tmp_path / "copy.gguf"
     shutil.copyfile(tiny_ggufs["q8_0"], path)
-    manifest, _ = read_gguf_metadata(path)
+    manifest = read_gguf_metadata(path).manifest
     manifest.parity = {"label_agreement": 1.0, "max_abs_dp": 0.01, "corpus": "parity " * 200}
     update_gguf_manifest(path, manifest)
-    assert read_gguf_metadata(path)[0].parity == manifest.parity
+    assert read_gguf_metadata(path).manifest.parity == manifest.parity
     seqs, _ = tiny_reference
     np.testing.assert_array_equal(run(path, seqs), run(tiny_ggufs["q8_0"], seqs))
 
@@ -255,3 +258,47 @@ def test_gpu_matches_cpu(device, tiny_ggufs, tiny_reference):
     logits = engine.logits(seqs)
     engine.close()
     assert np.abs(logits - reference).max() < 2e-2
+
+
+def test_token_embeddings_read_on_demand_give_identical_logits(tiny_ggufs, tiny_reference):
+    """The adapter drops the mapped token-embedding table from RSS after loading (Linux): the
+    logits do not change and the file's resident pages shrink."""
+    from crest_edge.memory_pages import resident_bytes
+
+    seqs, _ = tiny_reference
+    path = tiny_ggufs["f32"]
+    results, resident = {}, {}
+    for lazy in (False, True):
+        engine = llamacpp.open_engine(open_artifact(path), "cpu", 1, lazy_embeddings=lazy)
+        try:
+            resident[lazy] = resident_bytes(path)
+            results[lazy] = engine.logits(seqs[:8])
+        finally:
+            engine.close()
+    np.testing.assert_array_equal(results[True], results[False])
+    if sys.platform.startswith("linux"):
+        span = open_artifact(path).tensor_spans["token_embd.weight"]
+        assert resident[True] < resident[False] - (span[1] - span[0]) * 0.9
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="page residency is read from /proc")
+def test_unused_logits_buffer_is_given_back(tiny_ggufs, tiny_reference):
+    """llama.cpp zero-fills n_vocab floats per token of a call it never writes for an encoder; the
+    adapter hands those pages back, and the results of later calls do not change."""
+    import ctypes
+
+    from crest_edge.memory_pages import present_pages
+
+    seqs, reference = tiny_reference
+    longest = max(seqs, key=len)
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f32"]), "cpu", 1)
+    try:
+        first = engine.logits([longest])
+        address = ctypes.cast(engine._llama.llama_get_logits(engine._ctx), ctypes.c_void_p).value
+        size = len(longest) * engine._n_vocab * 4
+        assert size > 64 * mmap.PAGESIZE
+        assert present_pages(address, size) <= 2  # only the partial pages at either end may stay
+        np.testing.assert_array_equal(engine.logits([longest]), first)
+        np.testing.assert_array_equal(engine.logits(seqs[:4]), run(tiny_ggufs["f32"], seqs[:4]))
+    finally:
+        engine.close()
