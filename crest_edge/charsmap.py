@@ -9,18 +9,14 @@ cluster being dropped (U+FB01 U+0301 -> "fi"; "e" U+0301 U+0323 -> U+00E9); any 
 mapped character by character, so longer clusters are never composed (U+1100 U+1161 stays two jamo).
 sentencepiece applies the longest match at each position instead.
 
-The charsmap (a darts-clone double array) is read directly; sentencepiece itself loads and checks
-the model and hands over its pieces and scores (`_ModelInfo`).
+The charsmap (a darts-clone double array) is read directly, and so are the pieces and scores
+(`_ModelInfo`).
 """
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
 
 from .graphemes import _graphemes
-
-if TYPE_CHECKING:
-    import sentencepiece as spm
 
 
 class PrecompiledCharsmap:
@@ -109,9 +105,12 @@ class _CharTable(dict):
 
 # --------------------------------------------------------------------------------------------------
 # Just enough of the protobuf wire format to read a sentencepiece ModelProto without the `protobuf`
-# package (ModelProto: 1 pieces, 3 normalizer_spec; SentencePiece: 1 piece, 2 score, 3 type;
-# NormalizerSpec: 2 precompiled_charsmap).
+# package (ModelProto: 1 pieces, 2 trainer_spec, 3 normalizer_spec; SentencePiece: 1 piece, 2 score,
+# 3 type; TrainerSpec: 3 model_type; NormalizerSpec: 2 precompiled_charsmap).
 _NORMAL, _UNKNOWN, _CONTROL, _USER_DEFINED, _UNUSED, _BYTE = 1, 2, 3, 4, 5, 6
+_UNIGRAM = 1  # TrainerSpec.model_type (field 3 of field 2); absent means unigram
+_MODEL_TYPES = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
+_SCORE = struct.Struct("<f")
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -151,18 +150,18 @@ def _fields(buf: bytes):
 
 
 class _ModelInfo:
-    """Pieces, scores and types of a sentencepiece model, and its precompiled charsmap."""
+    """Pieces, scores and types of a sentencepiece model, and its precompiled charsmap, read straight
+    from the proto: loading the model into sentencepiece as well would hold a second copy of a
+    250k-piece vocabulary (~40 MB) just to read it out."""
 
-    def __init__(self, data: bytes, processor: spm.SentencePieceProcessor):
-        n = processor.get_piece_size()
-        if n < 4:
-            raise ValueError("a sentencepiece model with fewer than 4 pieces")
-        self.piece_count = n
-        self.pieces: list[str] = processor.id_to_piece(list(range(n)))
-        self.scores: list[float] = processor.get_score(list(range(n)))
+    def __init__(self, data: bytes):
+        self.pieces: list[str] = []
+        self.scores: list[float] = []
         self.charsmap: bytes | None = None
         self.types: dict[int, int] = {}  # index -> type, for the pieces that are not NORMAL
-        index, pos, size = 0, 0, len(data)
+        self.model_type = _UNIGRAM
+        pieces, scores, unpack_score = self.pieces, self.scores, _SCORE.unpack_from
+        pos, size = 0, len(data)
         while pos < size:
             tag = data[pos]
             if tag == 0x0A:  # a piece (field 1, length-delimited): the hot loop, kept inline
@@ -172,33 +171,50 @@ class _ModelInfo:
                 else:
                     length, pos = _varint(data, pos + 1)
                 end = pos + length
+                if end > size:
+                    raise ValueError("truncated piece")
                 # Fast path for the usual layout: piece(1) score(2) [type(3) = NORMAL].
                 text_len = data[pos + 1]
                 tail = pos + 2 + text_len
-                if not (data[pos] == 0x0A and text_len < 0x80 and end <= size and data[tail] == 0x15
+                if (data[pos] == 0x0A and text_len < 0x80 and tail < end and data[tail] == 0x15
                         and (length == text_len + 7 or (length == text_len + 9 and data[tail + 5] == 0x18
                                                         and data[tail + 6] == 1))):
-                    kind = _piece_type(data[pos:end])
+                    pieces.append(data[pos + 2:tail].decode("utf-8"))
+                    scores.append(unpack_score(data, tail + 1)[0])
+                else:
+                    piece, score, kind = _piece_fields(data[pos:end])
+                    pieces.append(piece)
+                    scores.append(score)
                     if kind != _NORMAL:
-                        self.types[index] = kind
-                index += 1
+                        self.types[len(pieces) - 1] = kind
                 pos = end
                 continue
             start = pos
             for field, wire, value, _, stop in _fields(data[start:]):
                 pos = start + stop
-                if field == 3 and wire == 2:
+                if field == 2 and wire == 2:  # trainer_spec
+                    for f, w, v, _, _ in _fields(value):
+                        if f == 3 and w == 0:
+                            self.model_type = v
+                elif field == 3 and wire == 2:  # normalizer_spec
                     for f, w, v, _, _ in _fields(value):
                         if f == 2 and w == 2:
                             self.charsmap = v or None
                 break
-        if index != n:
-            raise ValueError(f"{index} pieces in the proto, sentencepiece reports {n}")
+        if len(pieces) < 4:
+            raise ValueError("a sentencepiece model with fewer than 4 pieces")
+        if self.model_type != _UNIGRAM:
+            raise ValueError(f"model type {_MODEL_TYPES.get(self.model_type, self.model_type)}, XLM-R uses unigram")
+        self.piece_count = len(pieces)
 
 
-def _piece_type(payload: bytes) -> int:
-    kind = _NORMAL
+def _piece_fields(payload: bytes) -> tuple[str, float, int]:
+    piece, score, kind = "", 0.0, _NORMAL
     for field, wire, value, _, _ in _fields(payload):
-        if field == 3 and wire == 0:
+        if field == 1 and wire == 2:
+            piece = value.decode("utf-8")
+        elif field == 2 and wire == 5:
+            score = _SCORE.unpack(value)[0]
+        elif field == 3 and wire == 0:
             kind = value
-    return kind
+    return piece, score, kind

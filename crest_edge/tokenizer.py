@@ -1,4 +1,4 @@
-"""XLM-R tokenizer: transformers-exact ids, with sentencepiece and the standard library only.
+"""XLM-R tokenizer: transformers-exact ids, with the standard library only.
 
 The reference is `transformers.XLMRobertaTokenizer.from_pretrained(dir)` (transformers 5.x, backed by
 `tokenizers` 0.2x): `input_ids == [BOS_ID] + encode(text) + [EOS_ID]`. The pipeline transformers builds
@@ -16,8 +16,8 @@ from `sentencepiece.bpe.model`, and how it differs from running sentencepiece it
 4. A `Unigram` model over the fairseq vocabulary `<s> <pad> </s> <unk>` + sentencepiece pieces 3.. +
    `<mask>`, summing paths in float64 as tokenizers does (see `unigram`).
 
-All four are reproduced: 1 and 3 here, 2 in `charsmap` (with `graphemes`), 4 in `unigram`;
-sentencepiece loads and checks the model and hands over its pieces and scores.
+All four are reproduced: 1 and 3 here, 2 in `charsmap` (with `graphemes`), 4 in `unigram`. The
+model's pieces and scores are read from its proto directly (`charsmap._ModelInfo`).
 
 A checkpoint that only ships `tokenizer.json` is served by `JsonTokenizer` through the `tokenizers`
 package, rebuilt the way transformers 5.x rebuilds an XLM-R tokenizer.json.
@@ -27,9 +27,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import struct
 from pathlib import Path
-
-import sentencepiece as spm
 
 from .charsmap import _CONTROL, _USER_DEFINED, PrecompiledCharsmap, _ModelInfo
 from .errors import ArtifactError
@@ -79,13 +78,11 @@ class XLMRTokenizer:
     @classmethod
     def from_bytes(cls, data: bytes, origin: str = "sentencepiece model") -> "XLMRTokenizer":
         data = bytes(data)
-        processor = spm.SentencePieceProcessor()
         try:
-            processor.LoadFromSerializedProto(data)
-        except Exception as exc:  # sentencepiece raises RuntimeError/OSError on bad protos
-            raise ArtifactError(f"{origin}: not a sentencepiece model ({exc})") from None
+            info = _ModelInfo(data)
+        except (ValueError, IndexError, struct.error) as exc:  # a proto that does not parse
+            raise ArtifactError(f"{origin}: not a sentencepiece model ({exc or type(exc).__name__})") from None
         try:
-            info = _ModelInfo(data, processor)
             return cls(info, data)
         except Exception as exc:
             raise ArtifactError(f"{origin}: unsupported sentencepiece model ({exc})") from None

@@ -595,6 +595,13 @@ def test_missing_or_corrupt_tokenizer(tmp_path, checkpoint):
             load_tokenizer(tmp_path)
         with pytest.raises(ArtifactError):
             XLMRTokenizer.from_bytes(junk, "embedded")
+    from sentencepiece import sentencepiece_model_pb2 as model_pb2
+
+    proto = model_pb2.ModelProto()
+    proto.ParseFromString(good)
+    proto.trainer_spec.model_type = model_pb2.TrainerSpec.BPE
+    with pytest.raises(ArtifactError, match="model type bpe"):
+        XLMRTokenizer.from_bytes(proto.SerializeToString(), "a BPE model")
     (tmp_path / SPM_FILE).unlink()
     pytest.importorskip("tokenizers")
     for junk in (b"{", b"[]", b'{"model": {"type": "BPE", "vocab": {}, "merges": []}}'):
