@@ -27,6 +27,15 @@ NAME = "llamacpp"
 POOLING_RANK = 4
 CTX_STEP = 64  # contexts are sized in steps of this many tokens
 TOKEN_EMBEDDINGS = "token_embd.weight"
+# Consecutive sequences share one llama_encode while their ids total at most this many. llama.cpp
+# attends over the whole call (masked), so packing adds attention work, but it fills the matrix
+# kernels better. Measured on XLM-R base q4_k_m, ms per sequence, 2 threads (1 thread):
+#   16 ids: 1 per call 10.3, 4 per call 6.5, 16 per call 6.3
+#   64 ids: 1 per call 25.0 (44.5), 2 per call 22.9 (38.0), 4 per call 20.0 (37.8)
+#   128 ids: no gain from packing (49-54 either way)
+# Each packed id also costs 1 MB of llama.cpp's logits buffer for a moment (see _discard_logits),
+# so 128 keeps that under the 128-token calls' own; 0 turns packing off.
+PACK_TOKENS = 128
 # llama.cpp's CPU "repack" buffers (use_extra_bufts) copy some quantized weights into an interleaved
 # layout. On x86-64 (AVX512 here) they measured no faster for this encoder and cost ~36 MB more RSS
 # for XLM-R base q4_k_m, so they are off there; elsewhere (e.g. ARM) llama.cpp's default stands.
@@ -95,7 +104,7 @@ def devices() -> list[str]:
 
 class LlamaCppEngine:
     def __init__(self, artifact, device: str, threads: int | None, repack: bool | None = None,
-                 flash_attn: bool | None = None, lazy_embeddings: bool = True):
+                 flash_attn: bool | None = None, lazy_embeddings: bool = True, pack_tokens: int | None = None):
         llama = self._llama = _llama()
         available = devices()
         if device not in available:
@@ -126,7 +135,9 @@ class LlamaCppEngine:
         if flash_attn is None:
             flash_attn = None if artifact.manifest.quantization != "f32" else False
         self._flash_attn = -1 if flash_attn is None else int(flash_attn)  # LLAMA_FLASH_ATTN_TYPE_*
-        self._ctx_tokens = 0  # n_ubatch of the current context
+        self._ctx_tokens = self._ctx_sequences = 0  # n_ubatch and n_seq_max of the current context
+        self._logits_rows = 0  # rows of the context's (unused) logits buffer already given back
+        self._pack_tokens = PACK_TOKENS if pack_tokens is None else max(0, int(pack_tokens))
         self._n_ctx_train = llama.llama_model_n_ctx_train(self._model)
         self._n_vocab = llama.llama_vocab_n_tokens(llama.llama_model_get_vocab(self._model))
         layers = llama.llama_model_n_layer(self._model)
@@ -147,25 +158,28 @@ class LlamaCppEngine:
             released = read_on_demand(artifact.path, *span)
             llama_log.debug("token embeddings read on demand: %.1f MB released", released / 1e6)
 
-    def _context(self, tokens: int):
-        """A context for sequences of up to `tokens` ids; re-created only when a longer one comes.
+    def _context(self, tokens: int, sequences: int):
+        """A context for calls of up to `tokens` ids in up to `sequences` sequences; re-created only
+        when a bigger call comes.
 
         Sized from the requests, not to a blanket maximum: llama.cpp's output buffer holds
         n_vocab + n_embd floats for every token of a call (about 1 MB per token for XLM-R's
         250k vocabulary, even with pooling; see _discard_logits), and its compute buffers grow
         with n_ubatch.
         """
-        if self._ctx is not None and tokens <= self._ctx_tokens:
+        if self._ctx is not None and tokens <= self._ctx_tokens and sequences <= self._ctx_sequences:
             return self._ctx
         llama = self._llama
+        tokens, sequences = max(tokens, self._ctx_tokens), max(sequences, self._ctx_sequences)
         if self._ctx is not None:
             llama.llama_free(self._ctx)
             self._ctx = None
         size = min(-(-tokens // CTX_STEP) * CTX_STEP, self._n_ctx_train)
+        slots = 1 << (sequences - 1).bit_length()  # a power of two: few re-creations
         params = llama.llama_context_default_params()
         params.n_ctx = self._n_ctx_train
-        params.n_batch = params.n_ubatch = size  # non-causal: a whole sequence must fit one ubatch
-        params.n_seq_max = 1
+        params.n_batch = params.n_ubatch = size  # non-causal: a whole call must fit one ubatch
+        params.n_seq_max = slots
         params.embeddings = True
         params.pooling_type = POOLING_RANK
         params.flash_attn_type = self._flash_attn
@@ -173,51 +187,56 @@ class LlamaCppEngine:
         ctx = llama.llama_init_from_model(self._model, params)
         if not ctx:
             raise MemoryError(f"llama.cpp could not create a context for {size} tokens")
-        self._ctx, self._ctx_tokens = ctx, size
-        self._logits_rows = 0  # rows of the context's (unused) logits buffer already given back
+        self._ctx, self._ctx_tokens, self._ctx_sequences = ctx, size, slots
+        self._logits_rows = 0
+        self._discard_logits(ctx, slots)  # the constructor reserves a logits row per sequence
         return ctx
 
     def logits(self, sequences) -> np.ndarray:
-        # One sequence per llama_encode. llama.cpp attends over everything in a call (masked), so
-        # packing costs quadratic attention work and ~1 MB of output buffer per packed token.
-        # Measured on XLM-R base q4_k_m, 32 x 64 tokens, 1 thread, one run on a busy machine: one
-        # per call 5.0 s / 424 MB peak RSS; 4 per call 5.7 s / 613 MB; 8 per call 5.5 s / 868 MB;
-        # all 32 in one call 6.8 s / 2.4 GB.
-        out = np.empty((len(sequences), self.num_labels), dtype=np.float32)
+        arrays = [np.asarray(seq, dtype=np.int32) for seq in sequences]
+        for ids in arrays:
+            if not 0 < len(ids) <= self._n_ctx_train:
+                raise ValueError(f"sequence of {len(ids)} ids; the model takes 1 to {self._n_ctx_train}")
+            if ids.min() < 0 or ids.max() >= self._n_vocab:
+                raise ValueError(f"token ids must lie in [0, {self._n_vocab})")
+        out = np.empty((len(arrays), self.num_labels), dtype=np.float32)
         with self._lock:
             if self._model is None:
                 raise RuntimeError("this llama.cpp engine is closed")
-            for row, seq in enumerate(sequences):
-                out[row] = self._encode(np.asarray(seq, dtype=np.int32))
+            for first, group in _packs(arrays, self._pack_tokens):
+                out[first:first + len(group)] = self._encode(group)
         return out
 
-    def _encode(self, ids: np.ndarray) -> np.ndarray:
-        n = len(ids)
-        if not 0 < n <= self._n_ctx_train:
-            raise ValueError(f"sequence of {n} ids; the model takes 1 to {self._n_ctx_train}")
-        if ids.min() < 0 or ids.max() >= self._n_vocab:
-            raise ValueError(f"token ids must lie in [0, {self._n_vocab})")
+    def _encode(self, group: list[np.ndarray]) -> np.ndarray:
+        """One llama_encode over the sequences of `group`, each its own sequence id, positions from 0."""
         llama = self._llama
-        ctx = self._context(n)
+        n = sum(len(ids) for ids in group)
+        ctx = self._context(n, len(group))
         batch = llama.llama_batch_init(n, 0, 1)
         try:
             view = np.ctypeslib.as_array
-            view(batch.token, shape=(n,))[:] = ids
-            view(batch.pos, shape=(n,))[:] = np.arange(n, dtype=np.int32)
+            view(batch.token, shape=(n,))[:] = np.concatenate(group)
+            view(batch.pos, shape=(n,))[:] = np.concatenate([np.arange(len(ids), dtype=np.int32) for ids in group])
             view(batch.n_seq_id, shape=(n,))[:] = 1
             view(batch.logits, shape=(n,))[:] = 1
-            for i in range(n):
-                batch.seq_id[i][0] = 0
+            i = 0
+            for seq_id, ids in enumerate(group):
+                for _ in range(len(ids)):
+                    batch.seq_id[i][0] = seq_id
+                    i += 1
             batch.n_tokens = n
             status = llama.llama_encode(ctx, batch)
             if status != 0:
                 raise RuntimeError(f"llama_encode failed with status {status}")
             if n > self._logits_rows:
                 self._discard_logits(ctx, n)
-            pointer = llama.llama_get_embeddings_seq(ctx, 0)
-            if not pointer:
-                raise RuntimeError("llama.cpp returned no pooled output (is pooling RANK in the file?)")
-            return np.ctypeslib.as_array(pointer, shape=(self.num_labels,)).copy()
+            out = np.empty((len(group), self.num_labels), dtype=np.float32)
+            for seq_id in range(len(group)):
+                pointer = llama.llama_get_embeddings_seq(ctx, seq_id)
+                if not pointer:
+                    raise RuntimeError("llama.cpp returned no pooled output (is pooling RANK in the file?)")
+                out[seq_id] = np.ctypeslib.as_array(pointer, shape=(self.num_labels,))
+            return out
         finally:
             llama.llama_batch_free(batch)
 
@@ -242,12 +261,28 @@ class LlamaCppEngine:
                 self._model = None
 
 
+def _packs(arrays: list[np.ndarray], budget: int):
+    """(index of the first, sequences) for runs of consecutive sequences totalling <= `budget` ids;
+    a longer sequence runs alone."""
+    first, group, total = 0, [], 0
+    for index, ids in enumerate(arrays):
+        if group and total + len(ids) > budget:
+            yield first, group
+            first, group, total = index, [], 0
+        group.append(ids)
+        total += len(ids)
+    if group:
+        yield first, group
+
+
 def open_engine(artifact, device: str, threads: int | None = None, repack: bool | None = None,
-                flash_attn: bool | None = None, lazy_embeddings: bool = True) -> LlamaCppEngine:
+                flash_attn: bool | None = None, lazy_embeddings: bool = True,
+                pack_tokens: int | None = None) -> LlamaCppEngine:
     """`repack`: llama.cpp's CPU weight-repacking buffers (default: off on x86-64, see REPACK_DEFAULT).
     `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise.
-    `lazy_embeddings`: release the mapped token-embedding pages after loading (Linux; see memory_pages)."""
-    return LlamaCppEngine(artifact, device, threads, repack, flash_attn, lazy_embeddings)
+    `lazy_embeddings`: release the mapped token-embedding pages after loading (Linux; see memory_pages).
+    `pack_tokens`: most ids one llama_encode packs from consecutive sequences (default PACK_TOKENS)."""
+    return LlamaCppEngine(artifact, device, threads, repack, flash_attn, lazy_embeddings, pack_tokens)
 
 
 def capabilities() -> dict:

@@ -302,3 +302,27 @@ def test_unused_logits_buffer_is_given_back(tiny_ggufs, tiny_reference):
         np.testing.assert_array_equal(engine.logits(seqs[:4]), run(tiny_ggufs["f32"], seqs[:4]))
     finally:
         engine.close()
+
+
+def test_packing_consecutive_sequences_changes_no_result(tiny_ggufs, tiny_reference):
+    """Sequences packed into one llama_encode (masked from each other) give the logits they give
+    alone, up to float rounding (other matrix shapes, other kernel tiles: ~1e-6 in f32; a quantized
+    file re-quantizes the activations, so there the rounding can move a logit by quantization noise)."""
+    seqs, reference = tiny_reference
+    short = [s[:n] for s, n in zip(seqs * 3, [3, 17, 40, 5, 90, 12, 64, 2, 33, 128, 7, 300] * 3)]
+    results = {}
+    for budget in (0, 128, 512):
+        engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f32"]), "cpu", 1, pack_tokens=budget)
+        try:
+            results[budget] = engine.logits(short)
+        finally:
+            engine.close()
+    np.testing.assert_allclose(results[128], results[0], atol=1e-5)
+    np.testing.assert_allclose(results[512], results[0], atol=1e-5)
+
+
+def test_packs_split_by_token_budget():
+    arrays = [np.zeros(n, np.int32) for n in (60, 60, 10, 200, 5, 5)]
+    packs = [(first, [len(a) for a in group]) for first, group in llamacpp._packs(arrays, 128)]
+    assert packs == [(0, [60, 60]), (2, [10]), (3, [200]), (4, [5, 5])]
+    assert [len(g) for _, g in llamacpp._packs(arrays, 0)] == [1] * 6
