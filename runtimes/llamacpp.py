@@ -36,6 +36,7 @@ TOKEN_EMBEDDINGS = "token_embd.weight"
 # Each packed id also costs 1 MB of llama.cpp's logits buffer for a moment (see _discard_logits),
 # so 128 keeps that under the 128-token calls' own; 0 turns packing off.
 PACK_TOKENS = 128
+MAX_SEQUENCES = 256  # llama.cpp's LLAMA_MAX_SEQ: most sequence ids one context takes
 # llama.cpp's CPU "repack" buffers (use_extra_bufts) copy some quantized weights into an interleaved
 # layout. On x86-64 (AVX512 here) they measured no faster for this encoder and cost ~36 MB more RSS
 # for XLM-R base q4_k_m, so they are off there; elsewhere (e.g. ARM) llama.cpp's default stands.
@@ -137,8 +138,10 @@ class LlamaCppEngine:
         self._flash_attn = -1 if flash_attn is None else int(flash_attn)  # LLAMA_FLASH_ATTN_TYPE_*
         self._ctx_tokens = self._ctx_sequences = 0  # n_ubatch and n_seq_max of the current context
         self._logits_rows = 0  # rows of the context's (unused) logits buffer already given back
-        self._pack_tokens = PACK_TOKENS if pack_tokens is None else max(0, int(pack_tokens))
         self._n_ctx_train = llama.llama_model_n_ctx_train(self._model)
+        # one call must fit one ubatch, which is at most the model's context
+        budget = PACK_TOKENS if pack_tokens is None else max(0, int(pack_tokens))
+        self._pack_tokens = min(budget, self._n_ctx_train)
         self._n_vocab = llama.llama_vocab_n_tokens(llama.llama_model_get_vocab(self._model))
         layers = llama.llama_model_n_layer(self._model)
         # n_gpu_layers -1 offloads every repeating layer plus the output (head) layer
@@ -262,11 +265,11 @@ class LlamaCppEngine:
 
 
 def _packs(arrays: list[np.ndarray], budget: int):
-    """(index of the first, sequences) for runs of consecutive sequences totalling <= `budget` ids;
-    a longer sequence runs alone."""
+    """(index of the first, sequences) for runs of consecutive sequences totalling <= `budget` ids
+    (and at most MAX_SEQUENCES of them); a longer sequence runs alone."""
     first, group, total = 0, [], 0
     for index, ids in enumerate(arrays):
-        if group and total + len(ids) > budget:
+        if group and (total + len(ids) > budget or len(group) == MAX_SEQUENCES):
             yield first, group
             first, group, total = index, [], 0
         group.append(ids)

@@ -326,3 +326,16 @@ def test_packs_split_by_token_budget():
     packs = [(first, [len(a) for a in group]) for first, group in llamacpp._packs(arrays, 128)]
     assert packs == [(0, [60, 60]), (2, [10]), (3, [200]), (4, [5, 5])]
     assert [len(g) for _, g in llamacpp._packs(arrays, 0)] == [1] * 6
+    singles = [np.zeros(1, np.int32)] * 300
+    assert [len(g) for _, g in llamacpp._packs(singles, 10_000)] == [256, 44]
+
+
+def test_pack_budget_beyond_the_context_is_capped(tiny_ggufs, tiny_reference):
+    seqs, _ = tiny_reference
+    many = [s[:200] for s in seqs[:6]] + [[0, 2]] * 300
+    engine = llamacpp.open_engine(open_artifact(tiny_ggufs["q8_0"]), "cpu", 1, pack_tokens=100_000)
+    try:
+        packed = engine.logits(many)
+    finally:
+        engine.close()
+    np.testing.assert_allclose(packed, run(tiny_ggufs["q8_0"], many), atol=0.05)
