@@ -247,12 +247,17 @@ class LlamaCppEngine:
         """llama.cpp (re)allocates and zero-fills an n_vocab-float logits row per token of a call
         whenever a call is longer than any before on this context, even for an encoder that never
         writes them: 1 MB per token for XLM-R, 488 MB for a 512-token window. Nobody reads it, so its
-        pages go back at once. The peak during that one call remains; what stays resident does not."""
+        pages go back at once. The peak during that one call remains; what stays resident does not.
+
+        CPU only: with a GPU, llama.cpp puts this buffer in the device's pinned host memory, which
+        is not ours to unmap."""
+        self._logits_rows = rows
+        if self.info.device != "cpu":
+            return
         pointer = self._llama.llama_get_logits(ctx)
         address = ctypes.cast(pointer, ctypes.c_void_p).value if pointer else None
         if address:
             discard(address, rows * self._n_vocab * 4)
-        self._logits_rows = rows
 
     def close(self) -> None:
         with self._lock:
