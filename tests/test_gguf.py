@@ -1,6 +1,9 @@
 """GGUF: converter, metadata, and the llama.cpp adapter, checked against the fp32 torch reference."""
 import mmap
+import os
+import re
 import shutil
+import subprocess
 import sys
 import threading
 
@@ -339,3 +342,27 @@ def test_pack_budget_beyond_the_context_is_capped(tiny_ggufs, tiny_reference):
     finally:
         engine.close()
     np.testing.assert_allclose(packed, run(tiny_ggufs["q8_0"], many), atol=0.05)
+
+
+def _llama_embedding() -> str | None:
+    return os.environ.get("CREST_EDGE_LLAMA_EMBEDDING") or shutil.which("llama-embedding")
+
+
+@pytest.mark.skipif(_llama_embedding() is None,
+                    reason="llama.cpp's llama-embedding is not built here (set CREST_EDGE_LLAMA_EMBEDDING or put it on PATH)")
+@pytest.mark.parametrize("quant", ["f32", "q4_k_m"])
+def test_llama_embedding_tool_runs_the_file(tiny_ggufs, quant):
+    """llama.cpp's own tool loads the file, reads its labels and tokenizer, and prints our logits."""
+    text = "How do I bake bread?"
+    done = subprocess.run(
+        [_llama_embedding(), "-m", str(tiny_ggufs[quant]), "--pooling", "rank", "--embd-normalize", "-1",
+         "-c", "512", "-b", "512", "-ub", "512", "--flash-attn", "off", "-p", text],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    scores = {m.group(2): float(m.group(1))
+              for m in re.finditer(r"rerank score 0:\s*(\S+) \[(\w+)\]", done.stdout + done.stderr)}
+    assert list(scores) == ["safe", "unsafe"]
+    artifact = open_artifact(tiny_ggufs[quant])
+    ids = [0, *artifact.tokenizer().encode(text), 2]
+    ours = run(tiny_ggufs[quant], [ids])[0]
+    np.testing.assert_allclose([scores["safe"], scores["unsafe"]], ours, atol=2e-3)  # it prints 3 decimals
