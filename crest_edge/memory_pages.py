@@ -24,6 +24,7 @@ Linux only (Android included); elsewhere nothing is done.
 from __future__ import annotations
 
 import ctypes
+import functools
 import mmap
 import os
 import sys
@@ -83,9 +84,14 @@ def _madvise(begin: int, end: int, advice: int) -> int:
     length = (end - aligned) // page * page
     if length <= 0:
         return 0
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    return length if libc.madvise(aligned, length, advice) == 0 else 0
+    return length if _libc_madvise()(aligned, length, advice) == 0 else 0
+
+
+@functools.cache
+def _libc_madvise():
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    return madvise
 
 
 def _mappings_of(path) -> list[tuple[int, int, int]]:

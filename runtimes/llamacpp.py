@@ -191,7 +191,6 @@ class LlamaCppEngine:
         if not ctx:
             raise MemoryError(f"llama.cpp could not create a context for {size} tokens")
         self._ctx, self._ctx_tokens, self._ctx_sequences = ctx, size, slots
-        self._logits_rows = 0
         self._discard_logits(ctx, slots)  # the constructor reserves a logits row per sequence
         return ctx
 
