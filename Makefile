@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test setup bench demo corpora clean
+.PHONY: quickstart test test-fast lint setup bench demo corpora clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,15 @@ setup: $(STAMP)
 quickstart: $(STAMP)
 	$(BIN)/crest-edge quickstart
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q
+
+# everything but the tests marked slow: under a minute here once installed
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/crest-edge bench --shape base --markdown bench/results-base.md --json bench/results-base.json --plot bench/latency-vs-size.png

@@ -7,17 +7,15 @@
    Guard, compares the logits with the transformers fp32 reference run on the CPU, and prints a table
    (also OUT_DIR/gpu_check.md and .json). A format whose engine has no CUDA here is SKIP, never run
    on the CPU. Aim: under 5 minutes.
-2. Runs `crest-edge bench --backend cuda --shape base` on the formats that passed (bounded by
-   --bench-timeout, default 600 s), writing OUT_DIR/bench-cuda-base.{md,json,png}.
+2. Benchmarks the base shape on "cuda" (crest_edge.benchmark.run_bench) on the formats that passed
+   (bounded by --bench-timeout, default 600 s), writing OUT_DIR/bench-cuda-base.{md,json,png}.
 Exit status: 0 all good; 1 a check failed; 2 no GPU (one line on stderr).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -25,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-FORMATS = "ct2:float16,ct2:int8_float16,gguf:q8_0,gguf:q4_k_m,onnx:fp16"
-MAX_DP = {"fp32": 1e-3, "16-bit": 0.01, "8-bit": 0.05, "5/6-bit": 0.10, "4-bit": 0.15}  # the parity gates
+from crest_edge.registry import BENCH_DEFAULTS
+
+FORMATS = ",".join(BENCH_DEFAULTS["cuda"])
 
 
 def find_gpu() -> str | None:
@@ -49,15 +48,12 @@ def find_gpu() -> str | None:
     return None
 
 
-def p_unsafe(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
-    return (np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))[:, -1]
-
-
 def check_one(path, fmt: str, quant: str, device: str, texts, ref: np.ndarray) -> dict:
     from crest_edge import Guard
-    from crest_edge.parity.gates import effective_class
-    from crest_edge.runtimes import ENGINE_FOR_FORMAT, adapter
+    from crest_edge.parity import gates, metrics
+    from crest_edge.registry import ENGINE_FOR_FORMAT
+    from crest_edge.runtimes import adapter
+    from crest_edge.verdict import unsafe_index
 
     row = {"artifact": f"{fmt}:{quant}", "engine": ENGINE_FOR_FORMAT[fmt]}
     devices = adapter(row["engine"]).devices()
@@ -71,15 +67,15 @@ def check_one(path, fmt: str, quant: str, device: str, texts, ref: np.ndarray) -
     t0 = time.perf_counter()
     got = guard.logits(texts)
     row["run_s"] = time.perf_counter() - t0
+    labels = guard.labels
     guard.close()
-    dp = np.abs(p_unsafe(got) - p_unsafe(ref))
-    row.update(agreement=float((got.argmax(1) == ref.argmax(1)).mean()), max_dp=float(dp.max()),
-               max_dlogit=float(np.abs(got - ref).max()))
-    limit = MAX_DP[effective_class(quant, info.precision)]
+    summary = metrics.summarize(ref, got, unsafe_index(labels))
+    row.update(agreement=summary["agreement"], max_dp=summary["max_dp"], max_dlogit=summary["max_dlogit"])
+    limits = gates.gate_limits(gates.effective_class(quant, info.precision))
     if info.device != device:
         return dict(row, status="FAIL", note=f"engine reports {info.device}, not {device}")
-    ok = row["max_dp"] <= limit and np.isfinite(got).all()
-    return dict(row, status="PASS" if ok else "FAIL", note=f"gate: dp <= {limit:g}")
+    ok = all(r.passed for r in gates.check(summary, limits)) and np.isfinite(got).all()
+    return dict(row, status="PASS" if ok else "FAIL", note=f"gates: {gates.describe_limits(limits)}")
 
 
 def table(rows: list[dict]) -> str:
@@ -103,18 +99,20 @@ def main(argv=None) -> int:
     parser.add_argument("--texts", type=int, default=64, help="parity texts per shape (default 64)")
     parser.add_argument("--cache", type=Path, help="artifact cache (default: crest-edge bench's)")
     parser.add_argument("--skip-bench", action="store_true")
-    parser.add_argument("--bench-timeout", type=float, default=600)
-    parser.add_argument("--bench-args", default="--batch 1,8,32 --lengths 16,128,512 --repeat 10 --budget 8",
-                        help="extra arguments for crest-edge bench")
+    parser.add_argument("--bench-timeout", type=float, default=600, help="seconds for the whole benchmark")
+    parser.add_argument("--batch", type=lambda t: [int(v) for v in t.split(",")], default=[1, 8, 32])
+    parser.add_argument("--lengths", type=lambda t: [int(v) for v in t.split(",")], default=[16, 128, 512])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--budget", type=float, default=8, help="seconds per workload (see crest-edge bench)")
     args = parser.parse_args(argv)
     gpu = find_gpu() if args.device == "cuda" else f"self-test on {args.device}"
     if gpu is None:
         print("gpu_check: no NVIDIA GPU found (no nvidia-smi GPU, ctranslate2 sees 0 CUDA devices); "
               "run this on a GPU machine", file=sys.stderr)
         return 2
+    from crest_edge import Guard
     from crest_edge.benchmark import artifacts as A
     from crest_edge.benchmark.worker import corpus_texts
-    from crest_edge import Guard
 
     args.out.mkdir(parents=True, exist_ok=True)
     cache = (args.cache or A.default_cache()).expanduser()
@@ -149,27 +147,25 @@ def main(argv=None) -> int:
     if not passed:
         print(f"gpu_check: no {shape}-shape format passed on the device; skipping the benchmark", file=sys.stderr)
         return 1
+    from crest_edge.benchmark import report, run_bench
     from crest_edge.runtimes import adapter
 
-    peers = "torch" if args.device in adapter("torch").devices() else "none"
+    peers = ["torch"] if args.device in adapter("torch").devices() else []
     stem = args.out / f"bench-{args.device}-{shape}"
-    command = [sys.executable, "-m", "crest_edge.cli", "bench", "--backend", args.device, "--shape", shape,
-               "--formats", ",".join(passed), "--peers", peers, "--cache", str(cache),
-               "--json", f"{stem}.json", "--markdown", f"{stem}.md", "--plot", f"{stem}.png",
-               *args.bench_args.split()]
-    print("gpu_check: " + " ".join(command[2:]) + (" (torch has no CUDA here: no fp32 peer)" if peers == "none"
-                                                   else ""), flush=True)
-    bench = subprocess.Popen(command, start_new_session=True)  # its own group: a timeout stops its workers too
-    try:
-        code = bench.wait(timeout=args.bench_timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(bench.pid, signal.SIGKILL)
-        bench.wait()
-        print(f"gpu_check: the benchmark ran past {args.bench_timeout:g} s and was stopped", file=sys.stderr)
-        return 1
+    # each configuration gets its share of the time budget; a worker past it is killed, the others still run
+    per_config = args.bench_timeout / (len(passed) + len(peers))
+    print(f"gpu_check: benchmark --backend {args.device} --shape {shape} on {', '.join(passed)}"
+          + ("" if peers else " (torch has no CUDA here: no fp32 peer)"), flush=True)
+    result = run_bench(shape=shape, backend=args.device, formats=",".join(passed), peers=peers, cache=cache,
+                       batch=args.batch, lengths=args.lengths, repeat=args.repeat, budget=args.budget,
+                       timeout=per_config)
+    stem.with_suffix(".md").write_text(report.markdown(result), encoding="utf-8")
+    report.write_json(result, f"{stem}.json")
+    report.plot(result, f"{stem}.png", (1, 128) if [1, 128] in result["meta"]["workloads"] else
+                tuple(result["meta"]["workloads"][0]))
     print(f"gpu_check: wrote {stem}.md / .json / .png [{time.perf_counter() - started:.0f} s]")
-    return 1 if failed or code else 0
-
+    bench_failed = any(c.get("error") for c in result["configs"])
+    return 1 if failed or bench_failed else 0
 
 if __name__ == "__main__":
     sys.exit(main())

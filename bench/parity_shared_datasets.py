@@ -2,7 +2,7 @@
 safe prompts that look unsafe plus unsafe contrasts).
 
 The CSVs are converted to temporary JSONL corpora outside the repository (they must never be
-copied into it) and `crest-edge parity` runs once per data set:
+copied into it) and the parity suite (crest_edge.parity.run_parity) runs once per data set:
 
     python bench/parity_shared_datasets.py --reference CKPT --candidate A [B ...] --out /tmp/parity-shared
 """
@@ -42,7 +42,7 @@ def write_jsonl(rows: list[dict], path: Path) -> Path:
 
 
 def main(argv=None) -> int:
-    from crest_edge.cli import main as cli
+    from crest_edge.parity import report, run_parity
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reference", required=True)
@@ -60,12 +60,14 @@ def main(argv=None) -> int:
     worst = 0
     for name, reader, csv_name in (("multijail", multijail, "MultiJail.csv"), ("xstest", xstest, "xstest_prompts.csv")):
         corpus = write_jsonl(reader(args.datasets / csv_name), out / f"{name}.jsonl")
-        command = ["parity", "--reference", args.reference, "--candidate", *args.candidate, "--corpus", str(corpus),
-                   "--json", str(out / f"{name}.json"), "--markdown", str(out / f"{name}.md"), "--device", args.device]
-        if args.threads:
-            command += ["--threads", str(args.threads)]
         print(f"== {name}: {corpus}", flush=True)
-        worst = max(worst, cli(command))
+        result = run_parity(args.reference, args.candidate, corpus, device=args.device, threads=args.threads)
+        (out / f"{name}.json").write_text(report.to_json(result) + "\n", encoding="utf-8")
+        (out / f"{name}.md").write_text(report.to_markdown(result), encoding="utf-8")
+        print("\n".join(report.summary_table(result)))
+        failed = report.failures(result)
+        print("\n".join(failed) if failed else "all gates passed")
+        worst = max(worst, 1 if failed else 0)
         print(f"reports: {out / (name + '.md')}, {out / (name + '.json')}", flush=True)
     return worst
 

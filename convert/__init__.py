@@ -1,7 +1,7 @@
 """Converters: a Hugging Face XLM-R classifier checkpoint -> CT2, GGUF or ONNX artifact.
 
-Each target module exposes QUANTS (accepted --quant values), REFUSED (quant -> reason) and
-`write(checkpoint, tensors, out, quant) -> Path`, writing into a fresh location.
+Each target module exposes `write(checkpoint, tensors, out, quant) -> Path`, writing into a fresh
+location; which quantizations each accepts is its format's fact (crest_edge.registry).
 """
 from __future__ import annotations
 
@@ -10,16 +10,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from crest_edge.checkpoint import open_checkpoint
+from crest_edge import registry
 from crest_edge.errors import ConversionError
-
-TARGETS = {"ct2": "crest_edge.convert.ct2", "gguf": "crest_edge.convert.gguf", "onnx": "crest_edge.convert.onnx"}
+from crest_edge.formats.checkpoint import open_checkpoint
 
 
 def target_module(to: str):
-    if to not in TARGETS:
-        raise ConversionError(f"unknown target {to!r}; choose from {', '.join(TARGETS)}")
-    return importlib.import_module(TARGETS[to])
+    return importlib.import_module(registry.format_spec(to).converter)
 
 
 def convert(src, out, to: str, quant: str, force: bool = False) -> Path:
@@ -27,12 +24,11 @@ def convert(src, out, to: str, quant: str, force: bool = False) -> Path:
 
     Refuses to overwrite `out` without `force`. Every validation problem is reported at once.
     """
-    module = target_module(to)
     quant = quant.lower()
-    if quant in getattr(module, "REFUSED", {}):
-        raise ConversionError(module.REFUSED[quant])
-    if quant not in module.QUANTS:
-        raise ConversionError(f"--quant {quant!r} is not available for {to}; choose from {', '.join(module.QUANTS)}")
+    problem = registry.quant_problem(to, quant)
+    if problem:
+        raise ConversionError(problem)
+    module = target_module(to)
     out = Path(out)
     if out.exists() and not force:
         raise ConversionError(f"{out} exists; pass --force to overwrite")

@@ -4,9 +4,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from crest_edge.checkpoint import Checkpoint
 from crest_edge.errors import ArtifactError
-from crest_edge.manifest import Manifest, engine_versions
+from crest_edge.formats import xlmr
+from crest_edge.formats.checkpoint import Checkpoint
+from crest_edge.formats.manifest import Manifest, engine_versions
 from crest_edge.tokenizer import TOKENIZER_FILES
 
 
@@ -19,7 +20,7 @@ def base_manifest(checkpoint: Checkpoint, fmt: str, quantization: str, *engine_p
         source_sha256=checkpoint.sha256(),
         versions=engine_versions(*engine_packages),
         model={
-            "architecture": "XLMRobertaForSequenceClassification",
+            "architecture": xlmr.ARCHITECTURE,
             "layers": checkpoint.num_layers,
             "hidden_size": checkpoint.hidden_size,
             "heads": checkpoint.num_heads,

@@ -11,32 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from crest_edge.checkpoint import Checkpoint
 from crest_edge.extras import require
-from crest_edge.tokenizer import SPM_FILE
+from crest_edge.formats import ct2 as fmt
+from crest_edge.formats import xlmr
+from crest_edge.formats.checkpoint import Checkpoint
+from crest_edge.tokenizer import MASK_TOKEN, SPECIAL_TOKENS, SPM_FILE
+from crest_edge.tokenizer.proto import SentencePieceModel
 
 from .common import base_manifest, copy_tokenizer
-
-QUANTS = ("int8", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32")
-_NO_4BIT = (
-    "CTranslate2 has no 4-bit kernels for encoders; "
-    "use `--to gguf --quant q4_k_m` (or q4_0) or `--to onnx --quant int4`"
-)
-REFUSED = {
-    q: f"--quant {q}: {_NO_4BIT}"
-    for q in ("int4", "int4_float16", "int4_float32", "int4_bfloat16", "q4", "q4_0", "q4_1",
-              "q4_k", "q4_k_m", "q4_k_s", "awq", "gptq", "nf4", "fp4", "4bit", "4-bit", "w4a16")
-}
-INT8 = ("int8", "int8_float16", "int8_bfloat16")
-# Linear weights of int8 artifacts keep 7 bits (+-63), not 8. On x86 CPUs without VNNI (AVX2: most
-# laptops) CT2's int8 GEMM (oneDNN; MKL only on Intel) multiplies u8 activations by s8 weights with
-# vpmaddubsw, which saturates a pair of products at int16: 255 * 127 * 2 > 32767. Measured on the demo,
-# AMD EPYC (AVX2, no VNNI), parity corpus: 8-bit weights 99.51% agreement, max |dp| 0.104 (fails the
-# 8-bit gate); 7-bit weights 100%, 0.036; MKL forced (no saturation, 8-bit) 100%, 0.032 but 3-6x slower.
-INT8_WEIGHT_BITS = 7
-MODEL_FILE = "model.bin"
-HEAD_FILE = "head.npz"
-HEAD_TENSORS = ("dense.weight", "dense.bias", "out_proj.weight", "out_proj.bias")
 
 
 def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: str) -> Path:
@@ -46,16 +28,17 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     spec = build_spec(checkpoint, tensors)
     spec.validate()
     linears = _linear_specs(spec)
-    originals = [np.array(linear.weight.numpy(), dtype=np.float32) for linear in linears] if quant in INT8 else []
+    originals = [np.array(linear.weight.numpy(), dtype=np.float32) for linear in linears] if quant in fmt.INT8 else []
     spec.optimize(quantization=quant)
     for linear, weight in zip(linears, originals):
-        requantize(linear, weight, INT8_WEIGHT_BITS)
+        requantize(linear, weight, fmt.INT8_WEIGHT_BITS)
     spec.save(str(out))
-    np.savez(out / HEAD_FILE, **{n: np.asarray(tensors["classifier." + n], np.float32) for n in HEAD_TENSORS})
+    np.savez(out / fmt.HEAD_FILE,
+             **{n: np.asarray(tensors[xlmr.HEAD_PREFIX + n], np.float32) for n in fmt.HEAD_TENSORS})
     copy_tokenizer(checkpoint, out)
-    manifest = base_manifest(checkpoint, "ct2", quant, "ctranslate2")
-    if quant in INT8:
-        manifest.model["linear_weight_bits"] = INT8_WEIGHT_BITS
+    manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
+    if quant in fmt.INT8:
+        manifest.model["linear_weight_bits"] = fmt.INT8_WEIGHT_BITS
     manifest.record_files(out, sorted(p.name for p in out.iterdir()))
     manifest.write(out)
     return out
@@ -102,7 +85,7 @@ def build_spec(checkpoint: Checkpoint, tensors: dict[str, np.ndarray]):
     enc.scale_embeddings = False
 
     def t(name):  # a private copy: quantization rewrites arrays in place
-        return np.array(tensors["roberta." + name], dtype=np.float32)
+        return np.array(tensors[name], dtype=np.float32)
 
     def linear(target, prefix):
         target.weight, target.bias = t(prefix + ".weight"), t(prefix + ".bias")
@@ -110,22 +93,22 @@ def build_spec(checkpoint: Checkpoint, tensors: dict[str, np.ndarray]):
     def norm(target, prefix):
         target.gamma, target.beta = t(prefix + ".weight"), t(prefix + ".bias")
 
-    enc.embeddings[0].weight = t("embeddings.word_embeddings.weight")
-    enc.embeddings[1].weight = t("embeddings.token_type_embeddings.weight")
+    enc.embeddings[0].weight = t(f"{xlmr.WORD_EMBEDDINGS}.weight")
+    enc.embeddings[1].weight = t(f"{xlmr.TOKEN_TYPE_EMBEDDINGS}.weight")
     # HF position ids start at padding_idx + 1; CT2 positions start at 0.
-    enc.position_encodings.encodings = t("embeddings.position_embeddings.weight")[checkpoint.pad_id + 1:]
-    norm(enc.layernorm_embedding, "embeddings.LayerNorm")
+    enc.position_encodings.encodings = t(f"{xlmr.POSITION_EMBEDDINGS}.weight")[checkpoint.pad_id + 1:]
+    norm(enc.layernorm_embedding, xlmr.EMBEDDINGS_NORM)
     for i, layer in enumerate(enc.layer):
-        p = f"encoder.layer.{i}."
+        p = xlmr.layer_prefix(i)
         qkv = [common_spec.LinearSpec() for _ in range(3)]
-        for part, name in zip(qkv, ("query", "key", "value")):
-            linear(part, p + "attention.self." + name)
+        for part, name in zip(qkv, (xlmr.QUERY, xlmr.KEY, xlmr.VALUE)):
+            linear(part, p + name)
         fuse_linear(layer.self_attention.linear[0], qkv)
-        linear(layer.self_attention.linear[1], p + "attention.output.dense")
-        norm(layer.self_attention.layer_norm, p + "attention.output.LayerNorm")
-        linear(layer.ffn.linear_0, p + "intermediate.dense")
-        linear(layer.ffn.linear_1, p + "output.dense")
-        norm(layer.ffn.layer_norm, p + "output.LayerNorm")
+        linear(layer.self_attention.linear[1], p + xlmr.ATTENTION_OUT)
+        norm(layer.self_attention.layer_norm, p + xlmr.ATTENTION_NORM)
+        linear(layer.ffn.linear_0, p + xlmr.FFN_UP)
+        linear(layer.ffn.linear_1, p + xlmr.FFN_DOWN)
+        norm(layer.ffn.layer_norm, p + xlmr.OUTPUT_NORM)
     spec.register_vocabulary(vocabulary(checkpoint, enc.embeddings[0].weight.shape[0]))
     return spec
 
@@ -137,9 +120,7 @@ def vocabulary(checkpoint: Checkpoint, size: int) -> list[str]:
     """
     pieces = []
     if (checkpoint.path / SPM_FILE).is_file():
-        sentencepiece = require("sentencepiece", "the ct2 vocabulary")
-        sp = sentencepiece.SentencePieceProcessor(model_file=str(checkpoint.path / SPM_FILE))
-        pieces = [sp.id_to_piece(i) for i in range(3, sp.get_piece_size())]
-    tokens = ["<s>", "<pad>", "</s>", "<unk>"] + pieces[: max(size - 5, 0)]
+        pieces = SentencePieceModel((checkpoint.path / SPM_FILE).read_bytes()).pieces[3:]
+    tokens = [*SPECIAL_TOKENS, *pieces[: max(size - 5, 0)]]
     tokens += [f"<extra_id_{i}>" for i in range(size - 1 - len(tokens))]
-    return tokens + ["<mask>"]
+    return [*tokens, MASK_TOKEN]

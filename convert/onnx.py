@@ -21,20 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from crest_edge.checkpoint import Checkpoint
 from crest_edge.errors import ConversionError
 from crest_edge.extras import require
+from crest_edge.formats import onnx as fmt
+from crest_edge.formats.checkpoint import Checkpoint
 
 from . import onnx_export as E
 from .common import base_manifest, copy_tokenizer
 
-QUANTS = ("fp32", "fp16", "int8", "int4")
-REFUSED = {
-    **{q: f"--quant {q}: ONNX Runtime's 16-bit graphs are float16; use --quant fp16" for q in ("bf16", "bfloat16")},
-    **{q: f"--quant {q} is a GGUF type: use --to gguf --quant {q}, or --to onnx --quant int4 "
-          "(4-bit MatMulNBits)" for q in ("q4_0", "q4_1", "q4_k_m", "q4_k_s", "q8_0")},
-}
-MODEL_FILE = "model.onnx"
 FP32_TOLERANCE = 1e-3  # a float32 export further than this from transformers is broken, not imprecise
 
 
@@ -43,10 +37,10 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
         require(module, "the onnx converter")
     out = Path(out)
     out.mkdir(parents=True)
-    target = out / MODEL_FILE
+    target = out / fmt.MODEL_FILE
     with tempfile.TemporaryDirectory(prefix=".onnx-work.", dir=out.parent) as work:
         model = E.load_torch_model(checkpoint)
-        exported = E.export(model, Path(work) / MODEL_FILE)
+        exported = E.export(model, Path(work) / fmt.MODEL_FILE)
         inputs, reference = E.check_inputs(model)
         del model
         gc.collect()  # quantizing base holds several copies of the graph; the torch weights can go
@@ -59,8 +53,8 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     if not np.isfinite(diff):
         raise ConversionError(f"the {quant} graph gives non-finite logits")
     copy_tokenizer(checkpoint, out)
-    manifest = base_manifest(checkpoint, "onnx", quant, "onnxruntime", "onnx")
-    manifest.model.update(opset=E.opset_of(target), inputs=list(E.INPUTS), output=E.OUTPUT)
+    manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
+    manifest.model.update(opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT)
     manifest.model["conversion_check"] = {
         "reference": "transformers float32", "sequences": int(sum(len(i) for i, _ in inputs)),
         "max_abs_logit_diff": round(diff, 6),
@@ -82,4 +76,4 @@ def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str) -> 
     elif quant == "int4":
         E.quantize_int4(E.embeddings_int8(onnx.load(str(exported))), target)
     else:
-        raise ConversionError(f"--quant {quant!r} is not available for onnx; choose from {', '.join(QUANTS)}")
+        raise ConversionError(f"--quant {quant!r} is not available for onnx; choose from {', '.join(fmt.QUANTS)}")

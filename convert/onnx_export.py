@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from crest_edge.checkpoint import Checkpoint
 from crest_edge.errors import ConversionError
 from crest_edge.extras import require
+from crest_edge.formats.checkpoint import Checkpoint
+from crest_edge.formats.onnx import INPUTS, OUTPUT
 
-INPUTS = ("input_ids", "attention_mask")
-OUTPUT = "logits"
 OPSET = 17  # the first with LayerNormalization; every ORT >= 1.14 runs it
 TWO_GB = 2**31 - 1  # protobuf's limit: bigger models keep their weights in an external file
 # Block 32 kept 99.9% agreement on the demo model, 64 and 128 fell to 99.6-99.7% (and max |dp|
@@ -150,8 +149,7 @@ def quantize_int4(model_proto, dst: Path, block_size: int = INT4_BLOCK, accuracy
     """Weight-only 4-bit MatMuls (MatMulNBits, symmetric, one scale per `block_size` weights)."""
     require("onnx_ir", "quantizing to int4")
     with _quiet():  # importing it calls logging.basicConfig(level=INFO); _quiet undoes that on exit
-        from onnxruntime.quantization.matmul_nbits_quantizer import (DefaultWeightOnlyQuantConfig,
-                                                                     MatMulNBitsQuantizer)
+        from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
     with _quiet():
         config = DefaultWeightOnlyQuantConfig(block_size=block_size, is_symmetric=True,
                                               accuracy_level=accuracy_level, op_types_to_quantize=("MatMul",))

@@ -3,24 +3,7 @@ import importlib
 import importlib.util
 
 from .errors import MissingExtraError
-
-# module name -> extra that provides it
-_EXTRA_OF = {
-    "ctranslate2": "ct2",
-    "llama_cpp": "gguf",
-    "gguf": "gguf",
-    "onnx": "onnx",
-    "onnxruntime": "onnx",
-    "onnx_ir": "onnx",
-    "torch": "reference",
-    "transformers": "reference",
-    "safetensors": "reference",
-    "tokenizers": "reference",
-    "psutil": "bench",
-    "tqdm": "bench",
-    "matplotlib": "bench",
-    "onnxscript": "bench",
-}
+from .registry import EXTRA_OF_MODULE
 
 
 def require(module: str, purpose: str = ""):
@@ -28,7 +11,7 @@ def require(module: str, purpose: str = ""):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        extra = _EXTRA_OF.get(module.split(".")[0], "all")
+        extra = EXTRA_OF_MODULE.get(module.split(".")[0], "all")
         what = f" for {purpose}" if purpose else ""
         raise MissingExtraError(
             f"{module} is not installed{what}: pip install 'crest-edge[{extra}]'"

@@ -3,14 +3,15 @@ the same way whatever engine runs underneath."""
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from .artifact import open_artifact
 from . import cpu
 from .cpu import force_cpu_isa
-from .select import log, resolve_device, resolve_engine
+from .formats.artifact import open_artifact
+from .log import log
+from .selection import resolve_device, resolve_engine
 from .verdict import Verdict, decide, deciding_window
 from .windows import POLICIES, fit
 
@@ -38,7 +39,7 @@ class Guard:
     @classmethod
     def load(cls, path=None, *, engine: str = "auto", device: str = "auto", threads: int | None = None,
              threshold: float = 0.5, long_text: str = "windows", batch_size: int = 32,
-             cpu_isa: str | None = None, **engine_options) -> "Guard":
+             cpu_isa: str | None = None, **engine_options) -> Guard:
         """Open a checkpoint or artifact (default: the bundled demo model) on the best or the asked device.
 
         `cpu_isa` forces a lower SIMD level where the engine allows it (CTranslate2: AVX2, AVX, ...),

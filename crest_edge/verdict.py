@@ -1,4 +1,8 @@
-"""Logits to verdicts: softmax, threshold, and the max-p(unsafe) rule across windows."""
+"""Logits to verdicts: softmax, threshold, and the max-p(unsafe) rule across windows.
+
+The decision rule, written once (Guard, parity, tests and the GPU check all use it): a text is
+unsafe when p(unsafe) >= threshold; otherwise it gets the likeliest other label.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -30,6 +34,19 @@ def unsafe_index(labels: list[str]) -> int:
     return lowered.index("unsafe") if "unsafe" in lowered else len(labels) - 1
 
 
+def decide_labels(probs: np.ndarray, positive: int, threshold: float) -> np.ndarray:
+    """Label index per row of `probs` [n, labels]: `positive` when its probability reaches the
+    threshold, else the likeliest other label."""
+    others = np.array(probs, dtype=np.float64, copy=True)
+    others[:, positive] = -np.inf
+    return np.where(probs[:, positive] >= threshold, positive, others.argmax(axis=1))
+
+
+def p_unsafe(logits: np.ndarray, labels: list[str]) -> np.ndarray:
+    """p(unsafe) per row of raw logits [n, labels]."""
+    return softmax(np.asarray(logits, dtype=np.float64))[:, unsafe_index(labels)]
+
+
 def deciding_window(window_logits: np.ndarray, labels: list[str]) -> int:
     """Index of the most unsafe window: a guardrail must not miss unsafe text anywhere in a long input."""
     return int(np.argmax(softmax(window_logits.astype(np.float64))[:, unsafe_index(labels)]))
@@ -41,6 +58,5 @@ def decide(window_logits: np.ndarray, labels: list[str], threshold: float, token
     positive = unsafe_index(labels)
     worst = deciding_window(window_logits, labels)
     score = float(probs[worst, positive])
-    others = [i for i in range(len(labels)) if i != positive]
-    label = labels[positive] if score >= threshold else labels[max(others, key=lambda i: probs[worst, i])]
+    label = labels[int(decide_labels(probs[worst:worst + 1], positive, threshold)[0])]
     return Verdict(label, score, {name: float(p) for name, p in zip(labels, probs[worst])}, tokens, len(probs))

@@ -5,7 +5,7 @@ long prompt is still seen; `head` keeps the start; `head_tail` keeps the start a
 """
 from __future__ import annotations
 
-from .tokenizer import BOS_ID, EOS_ID
+from .tokenizer.vocab import BOS_ID, EOS_ID
 
 POLICIES = ("windows", "head", "head_tail")
 

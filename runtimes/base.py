@@ -9,7 +9,8 @@ Everything else (tokenizing, windows, softmax, thresholds, verdicts) lives above
 from __future__ import annotations
 
 import dataclasses
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 

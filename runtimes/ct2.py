@@ -7,12 +7,11 @@ import numpy as np
 
 from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
+from crest_edge.formats import ct2 as fmt
 
 from .base import EngineInfo, classifier_head, pad_batch
 
 NAME = "ct2"
-MODEL_FILE = "model.bin"
-HEAD_FILE = "head.npz"
 
 
 def _ct2():
@@ -24,8 +23,7 @@ def devices() -> list[str]:
 
 
 def read_head(path, hidden: int, num_labels: int) -> dict[str, np.ndarray]:
-    expected = {"dense.weight": (hidden, hidden), "dense.bias": (hidden,),
-                "out_proj.weight": (num_labels, hidden), "out_proj.bias": (num_labels,)}
+    expected = dict(zip(fmt.HEAD_TENSORS, ((hidden, hidden), (hidden,), (num_labels, hidden), (num_labels,))))
     try:
         with np.load(path, allow_pickle=False) as data:
             head = {name: data[name].astype(np.float32) for name in expected}
@@ -40,7 +38,7 @@ def read_head(path, hidden: int, num_labels: int) -> dict[str, np.ndarray]:
 class CT2Engine:
     def __init__(self, artifact, device: str, threads: int | None, compute_type: str | None = None):
         ct2 = _ct2()
-        if artifact.format != "ct2":
+        if artifact.format != fmt.NAME:
             raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not a CTranslate2 one")
         available = devices()
         if device not in available:
@@ -53,9 +51,9 @@ class CT2Engine:
                 f"{', '.join(supported)} (pass one as compute_type, or convert with that --quant)"
             )
         model = artifact.manifest.model
-        self._head = read_head(artifact.path / HEAD_FILE, int(model["hidden_size"]), len(artifact.labels))
+        self._head = read_head(artifact.path / fmt.HEAD_FILE, int(model["hidden_size"]), len(artifact.labels))
         self._pad_id = int(model.get("pad_token_id", 1))
-        self._model_path = artifact.path / MODEL_FILE
+        self._model_path = artifact.path / fmt.MODEL_FILE
         try:
             self._encoder = ct2.Encoder(
                 str(artifact.path), device=device, compute_type=requested, intra_threads=threads or 0

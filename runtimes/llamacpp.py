@@ -10,7 +10,6 @@ engine serves one call at a time. Open one engine per thread for parallel work.
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import platform
 import threading
@@ -18,15 +17,14 @@ import threading
 import numpy as np
 
 from crest_edge.errors import ArtifactError, DeviceError
-from crest_edge.extras import require
-from crest_edge.memory_pages import discard, read_on_demand
+from crest_edge.formats import gguf as fmt
+from crest_edge.llama_glue import llama_cpp, llama_log, ready
 
 from .base import EngineInfo
+from .memory_pages import discard, read_on_demand
 
 NAME = "llamacpp"
-POOLING_RANK = 4
 CTX_STEP = 64  # contexts are sized in steps of this many tokens
-TOKEN_EMBEDDINGS = "token_embd.weight"
 # Consecutive sequences share one llama_encode while their ids total at most this many. llama.cpp
 # attends over the whole call (masked), so packing adds attention work, but it fills the matrix
 # kernels better. Measured on XLM-R base q4_k_m, ms per sequence, 2 threads (1 thread):
@@ -42,37 +40,8 @@ MAX_SEQUENCES = 256  # llama.cpp's LLAMA_MAX_SEQ: most sequence ids one context 
 # for XLM-R base q4_k_m, so they are off there; elsewhere (e.g. ARM) llama.cpp's default stands.
 REPACK_DEFAULT = platform.machine().lower() not in ("x86_64", "amd64")
 
-llama_log = logging.getLogger("crest_edge.llamacpp")
-# ggml_log_level -> logging level: llama.cpp's warnings are mostly load chatter ("vocab missing
-# newline token", our own quantizer overrides), so they go to INFO; the rest to DEBUG.
-_LEVELS = {3: logging.INFO, 4: logging.ERROR}
-_log_callback = None  # kept alive for as long as llama.cpp may call it
-
-
 def _llama():
-    return require("llama_cpp", "the llamacpp engine")
-
-
-def route_logs(llama_cpp) -> None:
-    """Send llama.cpp's logging to the `crest_edge.llamacpp` logger instead of stderr.
-
-    llama.cpp has one global log callback (llama-cpp-python installs its own on import), so
-    this is called whenever an engine is opened or a file quantized, never at import.
-    """
-    global _log_callback
-    if _log_callback is None:
-        last = [logging.DEBUG]
-
-        @llama_cpp.llama_log_callback
-        def callback(level, text, _user_data):
-            if level != 5:  # GGML_LOG_LEVEL_CONT continues the previous message at its level
-                last[0] = _LEVELS.get(level, logging.DEBUG)
-            message = text.decode("utf-8", "replace").rstrip("\n") if text else ""
-            if message:
-                llama_log.log(last[0], "%s", message)
-
-        _log_callback = callback
-    llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+    return llama_cpp("the llamacpp engine")
 
 
 def _gpu_backend(llama_cpp) -> str | None:
@@ -106,12 +75,10 @@ def devices() -> list[str]:
 class LlamaCppEngine:
     def __init__(self, artifact, device: str, threads: int | None, repack: bool | None = None,
                  flash_attn: bool | None = None, lazy_embeddings: bool = True, pack_tokens: int | None = None):
-        llama = self._llama = _llama()
         available = devices()
         if device not in available:
             raise DeviceError(f"llama.cpp cannot use device {device!r}; available: {', '.join(available)}")
-        route_logs(llama)
-        llama.llama_backend_init()
+        llama = self._llama = ready()
         self._lock = threading.Lock()
         self._ctx = None
         params = llama.llama_model_default_params()
@@ -135,7 +102,8 @@ class LlamaCppEngine:
         # faster (10% at 64 tokens, 45% at 512 on XLM-R base): llama.cpp's auto choice stands.
         if flash_attn is None:
             flash_attn = None if artifact.manifest.quantization != "f32" else False
-        self._flash_attn = -1 if flash_attn is None else int(flash_attn)  # LLAMA_FLASH_ATTN_TYPE_*
+        self._flash_attn = (llama.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn is None else
+                            llama.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else llama.LLAMA_FLASH_ATTN_TYPE_DISABLED)
         self._ctx_tokens = self._ctx_sequences = 0  # n_ubatch and n_seq_max of the current context
         self._logits_rows = 0  # rows of the context's (unused) logits buffer already given back
         self._n_ctx_train = llama.llama_model_n_ctx_train(self._model)
@@ -148,7 +116,8 @@ class LlamaCppEngine:
         self.gpu_layers = 0 if device == "cpu" else layers + 1
         self.info = EngineInfo(
             NAME, device, artifact.manifest.quantization,
-            f"llama-cpp-python {llama.__version__}, {self.gpu_layers}/{layers + 1} layers on GPU, {self._threads} threads",
+            f"llama-cpp-python {llama.__version__}, {self.gpu_layers}/{layers + 1} layers on GPU, "
+            f"{self._threads} threads",
         )
 
     @staticmethod
@@ -156,7 +125,7 @@ class LlamaCppEngine:
         """Drop the token-embedding table from RSS right after llama.cpp pre-faulted it: a call reads
         only its own tokens' rows, each read from the file on its first use (see memory_pages). For
         XLM-R base q4_k_m that is 157 MB of RSS not held for rows no text asks for."""
-        span = (artifact.tensor_spans or {}).get(TOKEN_EMBEDDINGS)
+        span = (artifact.tensor_spans or {}).get(fmt.TOKEN_EMBEDDINGS)
         if span:
             released = read_on_demand(artifact.path, *span)
             llama_log.debug("token embeddings read on demand: %.1f MB released", released / 1e6)
@@ -184,7 +153,7 @@ class LlamaCppEngine:
         params.n_batch = params.n_ubatch = size  # non-causal: a whole call must fit one ubatch
         params.n_seq_max = slots
         params.embeddings = True
-        params.pooling_type = POOLING_RANK
+        params.pooling_type = llama.LLAMA_POOLING_TYPE_RANK
         params.flash_attn_type = self._flash_attn
         params.n_threads = params.n_threads_batch = self._threads
         ctx = llama.llama_init_from_model(self._model, params)
@@ -300,6 +269,6 @@ def capabilities() -> dict:
     compiled = sorted(name for name in names if name.isupper())
     return {
         "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
-        "quantizations": "f32 f16 bf16 q8_0 q6_k q5_k_m q4_k_m q4_0 (every device)",
+        "quantizations": " ".join(fmt.QUANTS) + " (every device)",
         "cpu_features": compiled,
     }

@@ -13,16 +13,14 @@ import numpy as np
 
 from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
+from crest_edge.formats import onnx as fmt
+from crest_edge.formats.onnx import INPUTS, OUTPUT
 
 from .base import EngineInfo, pad_batch
 
 NAME = "onnx"
-MODEL_FILE = "model.onnx"
-INPUTS = ("input_ids", "attention_mask")
-OUTPUT = "logits"
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "coreml": "CoreMLExecutionProvider", "cpu": "CPUExecutionProvider"}
 _INSTALL = {"cuda": "pip install onnxruntime-gpu (and an NVIDIA driver)", "coreml": "an Apple Mac with onnxruntime"}
-_PRECISION = {"fp32": "float32", "fp16": "float16"}  # int8, int4 keep their names
 
 
 def _ort():
@@ -34,7 +32,7 @@ def devices() -> list[str]:
     return [d for d, p in PROVIDERS.items() if p in installed and (d == "cpu" or _starts(p))]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _starts(provider: str) -> bool:
     """Whether a session really runs on `provider`: onnxruntime-gpu lists CUDA even with no GPU,
     then quietly falls back to the CPU."""
@@ -57,13 +55,13 @@ def _starts(provider: str) -> bool:
 class OnnxEngine:
     def __init__(self, artifact, device: str, threads: int | None):
         ort = _ort()
-        if artifact.format != "onnx":
+        if artifact.format != fmt.NAME:
             raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not an ONNX one")
         available = devices()
         if device not in available:
             hint = f" ({_INSTALL[device]})" if device in _INSTALL else ""
             raise DeviceError(f"onnxruntime cannot use device {device!r}{hint}; available: {', '.join(available)}")
-        path = artifact.path / MODEL_FILE
+        path = artifact.path / fmt.MODEL_FILE
         if not path.is_file():
             raise ArtifactError(f"{path}: missing")
         options = ort.SessionOptions()
@@ -88,7 +86,7 @@ class OnnxEngine:
         self._pad_id = int(artifact.manifest.model.get("pad_token_id", 1))
         quant = artifact.manifest.quantization
         threads_note = f", {threads} threads" if threads else ""
-        self.info = EngineInfo(NAME, device, _PRECISION.get(quant, quant),
+        self.info = EngineInfo(NAME, device, fmt.PRECISION.get(quant, quant),
                                f"onnxruntime {ort.__version__}, providers {'+'.join(used)}{threads_note}")
 
     def logits(self, sequences) -> np.ndarray:
@@ -108,4 +106,4 @@ def open_engine(artifact, device: str, threads: int | None = None) -> OnnxEngine
 
 def capabilities() -> dict:
     """For `crest-edge doctor`: the providers this onnxruntime build lists, and the quantizations."""
-    return {"providers": _ort().get_available_providers(), "quantizations": "fp32 fp16 int8 int4"}
+    return {"providers": _ort().get_available_providers(), "quantizations": " ".join(fmt.QUANTS)}

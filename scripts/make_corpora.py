@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate the project's own corpora from the phrase tables in scripts/corpora/.
+"""Regenerate the project's own corpora from the phrase tables in scripts/corpora/ (plain JSON data;
+see scripts/corpora/README.md for how they are laid out and authored).
 
     python scripts/make_corpora.py           # write crest_edge/data/{seed,parity}.jsonl
     python scripts/make_corpora.py --check   # exit 1 if the files on disk are out of date
@@ -22,23 +23,35 @@ from itertools import zip_longest
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.dont_write_bytecode = True  # keep scripts/corpora free of __pycache__
-
-from corpora.parity_native import PARITY_NATIVE  # noqa: E402
-from corpora.parity_special import CODE_SWITCHED, EMOJI, OBFUSCATED, RTL_MIXED, TRANSLITERATED  # noqa: E402
-from corpora.seed_latin import SEED_LATIN  # noqa: E402
-from corpora.seed_other import SEED_OTHER  # noqa: E402
-
+TABLES = HERE / "corpora"
 DATA = HERE.parent / "crest_edge" / "data"
 SEED_PATH, PARITY_PATH = DATA / "seed.jsonl", DATA / "parity.jsonl"
 
-SEED_TABLES = {**SEED_LATIN, **SEED_OTHER}
-SEED_SCRIPTS = {
-    **{lang: "Latin" for lang in SEED_LATIN},
-    "ru": "Cyrillic", "uk": "Cyrillic", "el": "Greek", "ar": "Arabic", "fa": "Arabic", "he": "Hebrew",
-    "hi": "Devanagari", "bn": "Bengali", "zh": "Han", "ja": "Kana", "ko": "Hangul", "th": "Thai",
-}
+
+def _json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _per_language(folder: Path) -> dict:
+    """{lang: table} in the order of the folder's index.txt (the order fixes the generated files)."""
+    langs = (folder / "index.txt").read_text(encoding="utf-8").split()
+    return {lang: _json(folder / f"{lang}.json") for lang in langs}
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+SEED_TABLES = _per_language(TABLES / "seed")
+SEED_SCRIPTS = {lang: table["script"] for lang, table in SEED_TABLES.items()}
+PARITY_NATIVE = {lang: (t["script"], t["safe"], t["unsafe"])
+                 for lang, t in _per_language(TABLES / "parity" / "native").items()}
+CODE_SWITCHED = {lang: (t["safe"], t["unsafe"]) for lang, t in _json(TABLES / "parity" / "code_switched.json").items()}
+TRANSLITERATED = {lang: (t["safe"], t["unsafe"])
+                  for lang, t in _json(TABLES / "parity" / "transliterated.json").items()}
+EMOJI = [(r["lang"], r["label"], r["text"]) for r in _jsonl(TABLES / "parity" / "emoji.jsonl")]
+RTL_MIXED = [(r["lang"], r["script"], r["label"], r["text"]) for r in _jsonl(TABLES / "parity" / "rtl_mixed.jsonl")]
+OBFUSCATED = [(r["lang"], r["label"], r["text"]) for r in _jsonl(TABLES / "parity" / "obfuscated.jsonl")]
 REQUIRED_SCRIPTS = [
     "Latin", "Cyrillic", "Greek", "Armenian", "Georgian", "Hebrew", "Arabic", "Devanagari", "Bengali",
     "Gurmukhi", "Gujarati", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Khmer",

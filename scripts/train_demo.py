@@ -9,8 +9,8 @@ seed and torch build:
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import random
 import time
 from pathlib import Path
@@ -19,10 +19,10 @@ import sentencepiece as spm
 import torch
 from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
 
-from crest_edge.checkpoint import write_safetensors
-from crest_edge.corpus import parity_corpus_path, read_jsonl, seed_corpus_path
-from crest_edge.spm import train_sentencepiece
-from crest_edge.synth import write_tokenizer_config, xlmr_config
+from crest_edge.data import parity_corpus_path, read_jsonl, seed_corpus_path
+from crest_edge.devtools.spm_train import train_sentencepiece
+from crest_edge.devtools.synth import write_tokenizer_config, xlmr_config
+from crest_edge.formats.checkpoint import write_safetensors
 from crest_edge.tokenizer import XLMRTokenizer
 
 PIECES = 4000
@@ -69,8 +69,8 @@ def main():
     rows = read_jsonl(seed_corpus_path())
     train_sentencepiece([r["text"] for r in rows], PIECES, out / "sentencepiece.bpe.model", seed=args.seed)
     tokenizer = XLMRTokenizer.from_file(out / "sentencepiece.bpe.model")
-    config_dict = xlmr_config(SHAPE["layers"], SHAPE["hidden"], SHAPE["heads"], SHAPE["ffn"],
-                              spm.SentencePieceProcessor(model_file=str(out / "sentencepiece.bpe.model")).get_piece_size() + 2)
+    pieces = spm.SentencePieceProcessor(model_file=str(out / "sentencepiece.bpe.model")).get_piece_size()
+    config_dict = xlmr_config(SHAPE["layers"], SHAPE["hidden"], SHAPE["heads"], SHAPE["ffn"], pieces + 2)
     model = XLMRobertaForSequenceClassification(XLMRobertaConfig(**config_dict))
 
     rng = random.Random(args.seed)

@@ -68,7 +68,7 @@ def test_input_file_plain_and_jsonl(capsys, tiny_checkpoint, tmp_path):
 
 def test_stdin_input(tiny_checkpoint):
     done = subprocess.run([sys.executable, "-m", "crest_edge.cli", "tokenize", "--model", str(tiny_checkpoint),
-                           "--input", "-"], input="one\ntwo\n".encode(), capture_output=True, timeout=120)
+                           "--input", "-"], input=b"one\ntwo\n", capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.decode().splitlines()) == 2
 

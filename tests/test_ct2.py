@@ -7,10 +7,10 @@ import pytest
 pytest.importorskip("ctranslate2")
 pytest.importorskip("transformers")
 
-from crest_edge.artifact import open_artifact  # noqa: E402
-from crest_edge.checkpoint import read_safetensors, write_safetensors  # noqa: E402
 from crest_edge.convert import convert  # noqa: E402
 from crest_edge.errors import ArtifactError, ConversionError, DeviceError  # noqa: E402
+from crest_edge.formats.artifact import open_artifact  # noqa: E402
+from crest_edge.formats.checkpoint import read_safetensors, write_safetensors  # noqa: E402
 from crest_edge.runtimes import ct2 as ct2_rt  # noqa: E402
 from crest_edge.runtimes import torch_ref  # noqa: E402
 
@@ -164,11 +164,13 @@ def demo_parity(tmp_path_factory, request):
     return artifacts, seqs, reference(demo, seqs)
 
 
+@pytest.mark.slow
 def test_float32_matches_reference_demo(demo_parity):
     artifacts, seqs, expected = demo_parity
     assert np.abs(run(open_ct2(artifacts["float32"]), seqs) - expected).max() <= 1e-4
 
 
+@pytest.mark.slow
 def test_int8_passes_its_gates_on_demo(demo_parity, demo_checkpoint):
     """On every x86 CPU: its 7-bit linear weights cannot saturate the pre-VNNI int8 kernels."""
     from crest_edge.parity import gates, metrics
@@ -178,7 +180,7 @@ def test_int8_passes_its_gates_on_demo(demo_parity, demo_checkpoint):
     engine = open_ct2(artifacts["int8"])
     assert engine.info.precision.startswith("int8")
     summary = metrics.summarize(expected, run(engine, seqs), unsafe_index(open_artifact(demo_checkpoint).labels))
-    failed = [g.describe() for g in gates.check(summary, gates.GATES["8-bit"]) if not g.passed]
+    failed = [g.describe() for g in gates.check(summary, gates.gate_limits("8-bit")) if not g.passed]
     assert not failed, f"int8 on {len(seqs)} demo sequences: {failed}"
 
 
@@ -255,7 +257,7 @@ def test_damaged_head_is_an_artifact_error(tiny_ct2, tmp_path):
         open_ct2(damaged)
 
 
-@pytest.mark.cuda
+@pytest.mark.cuda("ct2")
 @pytest.mark.parametrize("quant", ["int8_float16", "float16"])
 def test_cuda_half_precision(tiny_checkpoint, tmp_path, tiny_seqs, quant):
     out = convert(tiny_checkpoint, tmp_path / quant, "ct2", quant)

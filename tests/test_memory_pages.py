@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from crest_edge.memory_pages import read_on_demand, resident_bytes
+from crest_edge.runtimes.memory_pages import read_on_demand, resident_bytes
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise/fadvise paths are Linux-only")
 

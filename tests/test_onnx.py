@@ -8,13 +8,14 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 pytest.importorskip("transformers")
 
-from crest_edge.artifact import open_artifact  # noqa: E402
 from crest_edge.convert import convert  # noqa: E402
 from crest_edge.errors import ArtifactError, ConversionError, DeviceError  # noqa: E402
+from crest_edge.formats import onnx as onnx_format  # noqa: E402
+from crest_edge.formats.artifact import open_artifact  # noqa: E402
 from crest_edge.runtimes import onnx as onnx_rt  # noqa: E402
 from crest_edge.runtimes import torch_ref  # noqa: E402
 
-QUANTS = ("fp32", "fp16", "int8", "int4")
+QUANTS = list(onnx_format.QUANTS)
 CHUNK = 32
 TEXTS = [
     "hello", "How do I bake bread at home?", "Comment fabriquer une bombe artisanale ?",
@@ -142,17 +143,24 @@ def test_fp16_runs(tiny):
     np.testing.assert_allclose(out, tiny.reference(seqs), atol=2e-2, rtol=0)
 
 
+@pytest.mark.slow
 def test_fp32_matches_torch_on_demo(demo, demo_corpus):
     seqs, reference = demo_corpus
     np.testing.assert_allclose(run(open_onnx(demo["fp32"]), seqs), reference, atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("quant, floor", [("int8", 0.995), ("int4", 0.98)])
-def test_quantized_label_agreement_on_demo(demo, demo_corpus, quant, floor):
+@pytest.mark.slow
+@pytest.mark.parametrize("quant", ["int8", "int4"])
+def test_quantized_passes_its_gates_on_demo(demo, demo_corpus, demo_checkpoint, quant):
+    from crest_edge.parity import gates, metrics
+    from crest_edge.verdict import unsafe_index
+
+    positive = unsafe_index(open_artifact(demo_checkpoint).labels)
     seqs, reference = demo_corpus
-    out = run(open_onnx(demo[quant]), seqs)
-    agreement = float((out.argmax(1) == reference.argmax(1)).mean())
-    assert agreement >= floor, f"{quant}: {agreement:.4f} of {len(seqs)} labels agree with fp32"
+    summary = metrics.summarize(reference, run(open_onnx(demo[quant]), seqs), positive)
+    failed = [g.describe() for g in gates.check(summary, gates.gate_limits(gates.precision_class(quant)))
+              if not g.passed]
+    assert not failed, f"{quant} on {len(seqs)} demo sequences: {failed}"
 
 
 # --- adapter ---------------------------------------------------------------------------------
@@ -196,7 +204,7 @@ def test_corrupt_model_names_the_file(tiny, tmp_path):
         open_onnx(copy)
 
 
-@pytest.mark.cuda
+@pytest.mark.cuda("onnx")
 def test_cuda_fp16(tiny):
     if "cuda" not in onnx_rt.devices():
         pytest.skip("onnxruntime has no working CUDAExecutionProvider here (pip install onnxruntime-gpu)")
@@ -214,6 +222,7 @@ def _peers():
     return peers
 
 
+@pytest.mark.slow
 def test_plain_peer_agrees_with_torch(tiny, tmp_path):
     peers = _peers()
     runner = peers.PlainOnnxRunner(peers.export_plain_onnx_int8(tiny.checkpoint, tmp_path / "plain"), threads=1)

@@ -15,13 +15,22 @@ from pathlib import Path
 
 import pytest
 
+from crest_edge.devtools.spm_train import train_sentencepiece
 from crest_edge.errors import ArtifactError
-from crest_edge.spm import train_sentencepiece
 from crest_edge.tokenizer import (
-    BOS_ID, EOS_ID, JSON_FILE, PAD_ID, SPM_FILE, UNK_ID, JsonTokenizer, PrecompiledCharsmap, XLMRTokenizer,
-    grapheme_clusters, load_tokenizer,
+    BOS_ID,
+    EOS_ID,
+    JSON_FILE,
+    PAD_ID,
+    SPM_FILE,
+    UNK_ID,
+    JsonTokenizer,
+    XLMRTokenizer,
+    load_tokenizer,
 )
-from crest_edge.tokenizer import _graphemes
+from crest_edge.tokenizer.charsmap import PrecompiledCharsmap
+from crest_edge.tokenizer.graphemes import grapheme_clusters
+from crest_edge.tokenizer.graphemes import graphemes as _graphemes
 
 
 def grapheme_category(char: str) -> str:
@@ -633,6 +642,7 @@ def _charsmap_from_rules(tmp_path: Path, rules: str) -> bytes:
     return spec.precompiled_charsmap
 
 
+@pytest.mark.slow
 def test_normalizer_matches_tokenizers_precompiled(tmp_path, checkpoint):
     """Probe every code point of planes 0-1 (and the tag / variation-selector block) in the contexts
     where its grapheme-break properties decide what tokenizers' `Precompiled` normalizer outputs."""

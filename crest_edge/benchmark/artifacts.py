@@ -18,14 +18,9 @@ import tempfile
 from pathlib import Path
 
 from crest_edge.errors import ArtifactError, ConversionError, CrestEdgeError, DeviceError
+from crest_edge.registry import BENCH_DEFAULTS, ENGINE_FOR_FORMAT, ENGINES, FORMATS, quant_problem
 
-FORMATS = ("ct2", "gguf", "onnx")
 PEERS = ("torch", "onnx-plain")
-DEFAULT_FORMATS = {
-    "cpu": ("ct2:int8", "gguf:q8_0", "gguf:q4_k_m", "onnx:int8", "onnx:int4"),
-    "cuda": ("ct2:float16", "ct2:int8_float16", "gguf:q8_0", "gguf:q4_k_m", "onnx:fp16"),
-    "metal": ("gguf:f16", "gguf:q8_0", "gguf:q4_k_m", "onnx:fp16"),
-}
 DEFAULT_PEERS = {"cpu": ("torch", "onnx-plain"), "cuda": ("torch",), "metal": ("torch",)}
 PLAIN_ONNX_DIR = "onnx-plain-int8"
 
@@ -66,18 +61,8 @@ def parse_peers(text: str) -> list[str]:
 
 
 def check_quant(fmt: str, quant: str) -> str | None:
-    """Why `fmt:quant` cannot be built here (None if it can); the converter's own lists decide."""
-    from crest_edge.convert import target_module
-
-    try:
-        module = target_module(fmt)
-    except ImportError as exc:
-        return f"the {fmt} converter is not available ({exc})"
-    if quant in getattr(module, "REFUSED", {}):
-        return module.REFUSED[quant]
-    if quant not in module.QUANTS:
-        return f"not a {fmt} precision; choose from {', '.join(module.QUANTS)}"
-    return None
+    """Why `fmt:quant` cannot be built here (None if it can)."""
+    return quant_problem(fmt, quant)
 
 
 def _devices(engine: str) -> tuple[list[str] | None, str | None]:
@@ -91,10 +76,9 @@ def _devices(engine: str) -> tuple[list[str] | None, str | None]:
 
 def plan(backend: str, formats, peers, say=_stderr) -> tuple[list[tuple[str, str]], list[str]]:
     """Keep what can run on `backend`. Explicit lists (not None) fail on any problem; defaults drop and say why."""
-    from crest_edge.runtimes import ENGINE_FOR_FORMAT
-    from crest_edge.select import resolve_device
+    from crest_edge.selection import resolve_device
 
-    engines = {e: _devices(e) for e in ("torch", "ct2", "llamacpp", "onnx")}
+    engines = {e: _devices(e) for e in ENGINES}
     if backend in ("cuda", "metal"):
         names = {"cuda": ("cuda",), "metal": ("metal", "coreml")}[backend]
         if not any(set(d or ()) & set(names) for d, _ in engines.values()):
@@ -115,7 +99,7 @@ def plan(backend: str, formats, peers, say=_stderr) -> tuple[list[tuple[str, str
         return None
 
     kept_formats, kept_peers, fatal, skipped = [], [], [], []
-    for fmt, quant in formats if formats is not None else parse_formats(",".join(DEFAULT_FORMATS[default_key])):
+    for fmt, quant in formats if formats is not None else parse_formats(",".join(BENCH_DEFAULTS[default_key])):
         reason = check_quant(fmt, quant) or why_not(ENGINE_FOR_FORMAT[fmt])
         if reason:
             (fatal if formats is not None else skipped).append(f"{fmt}:{quant}: {reason}")
@@ -159,7 +143,7 @@ class Source:
 
 
 def resolve_source(model: str | None, shape: str | None, seed: int, cache: Path, say=_stderr) -> Source:
-    from crest_edge.checkpoint import open_checkpoint
+    from crest_edge.formats.checkpoint import open_checkpoint
 
     if model:
         path, label = Path(model).expanduser(), str(model)
@@ -176,7 +160,7 @@ def resolve_source(model: str | None, shape: str | None, seed: int, cache: Path,
 
 
 def _synth_into(shape: str, seed: int, path: Path) -> None:
-    from crest_edge.synth import synth
+    from crest_edge.devtools.synth import synth
 
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -195,8 +179,8 @@ def artifact_path(cache: Path, source: Source, fmt: str, quant: str) -> Path:
 
 def ensure_artifact(source: Source, fmt: str, quant: str, cache: Path) -> Path:
     """The cached `fmt:quant` artifact of `source`, converted now if missing or stale."""
-    from crest_edge.artifact import open_artifact
     from crest_edge.convert import convert
+    from crest_edge.formats.artifact import open_artifact
 
     out = artifact_path(cache, source, fmt, quant)
     if out.exists():

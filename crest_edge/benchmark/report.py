@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from crest_edge.manifest import engine_versions
+from crest_edge.formats.manifest import engine_versions
 
 PACKAGES = ("crest-edge", "numpy", "torch", "transformers", "ctranslate2", "llama-cpp-python", "gguf",
             "onnxruntime", "onnxruntime-gpu", "onnx")
@@ -29,7 +29,8 @@ def derive(configs: list[dict]) -> None:
             w["overhead_pct"] = (g["median"] - e["median"]) / e["median"] * 100
             ref = ref_rows.get((w["batch"], w["length"]))
             w["speedup_vs_fp32"] = ref["guard_ms"]["median"] / g["median"] if ref else None
-            w["throughput_vs_fp32"] = w["texts_per_s"] / (ref["batch"] / (ref["guard_ms"]["mean"] / 1e3)) if ref else None
+            ref_throughput = ref["batch"] / (ref["guard_ms"]["mean"] / 1e3) if ref else None
+            w["throughput_vs_fp32"] = w["texts_per_s"] / ref_throughput if ref else None
 
 
 def fastest(configs: list[dict], workloads) -> dict[str, str]:
@@ -84,7 +85,8 @@ def machine() -> dict:
     except ImportError:
         memory_gb = None
     return {"cpu": _cpu_model(), "physical_cores": physical, "logical_cores": os.cpu_count(), "isa": cpu_isa(),
-            "memory_gb": memory_gb, "gpus": _gpus(), "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+            "memory_gb": memory_gb, "gpus": _gpus(),
+            "os": f"{platform.system()} {platform.release()} {platform.machine()}",
             "python": sys.version.split()[0]}
 
 

@@ -27,7 +27,7 @@ FALLBACK_TEXTS = [
 
 
 def corpus_texts() -> list[str]:
-    from crest_edge.corpus import parity_corpus_path, read_jsonl, seed_corpus_path
+    from crest_edge.data import parity_corpus_path, read_jsonl, seed_corpus_path
 
     for path in (parity_corpus_path(), seed_corpus_path()):
         if path.is_file():
@@ -135,7 +135,8 @@ def measure(guard_call, engine_call, repeat: int, warmup: int, budget_s: float) 
                 break
     finally:
         gc.enable()
-    return {"repeats": len(timed["guard"]), "guard_ms": stats_ms(timed["guard"]), "engine_ms": stats_ms(timed["engine"])}
+    return {"repeats": len(timed["guard"]), "guard_ms": stats_ms(timed["guard"]),
+            "engine_ms": stats_ms(timed["engine"])}
 
 
 def open_config(spec: dict):
@@ -182,7 +183,7 @@ def run(spec: dict, emit) -> dict:
         if any(len(s) != length for s in ids):
             raise RuntimeError(f"input builder produced lengths {sorted({len(s) for s in ids})}, wanted {length}")
         row = {"batch": batch, "length": length}
-        row.update(measure(lambda: classify(texts), lambda: engine_logits(ids),
+        row.update(measure(lambda t=texts: classify(t), lambda i=ids: engine_logits(i),  # bound now
                            spec["repeat"], spec["warmup"], spec["budget_s"]))
         row["peak_rss_mb"] = peak_rss_mb()
         rows.append(row)

@@ -1,32 +1,22 @@
-"""Precision classes and the parity gates each must pass against the fp32 reference.
+"""Precision classes and the parity gates each must pass against the fp32 reference: the one gate table.
 
-| class    | quantizations                                        | agreement | other gate            |
-|----------|------------------------------------------------------|-----------|-----------------------|
-| fp32     | float32 f32 fp32                                     | 100%      | max |Δ logit| <= 1e-3 |
-| 16-bit   | float16 bfloat16 f16 bf16 fp16, int16                | >= 99.9%  | max |Δp| <= 0.01      |
-| 8-bit    | int8 int8_float32 int8_float16 int8_bfloat16 q8_0    | >= 99.5%  | max |Δp| <= 0.05      |
-| 5/6-bit  | q6_k q5_k_m q5_k_s q5_0 q5_1                         | >= 99%    | max |Δp| <= 0.10      |
-| 4-bit    | q4_k_m q4_k_s q4_0 q4_1 int4                         | >= 98%    | max |Δp| <= 0.15      |
-
-int16 is 16-bit: CTranslate2's int16 keeps 15 bits per weight with a per-row scale, finer than
-fp16's 11-bit mantissa. q6_k and q5_k_m keep 5-6 bits per weight, so they get a class between
-8-bit and 4-bit. The class is the coarser of the artifact's manifest quantization and the
-precision the engine reports it really ran at (a fallback can only lower fidelity).
+Each format names the class of every --quant it writes (crest_edge.formats); the engines' own spellings
+of what they ran at (CT2's int8_float32, ONNX's float32/float16) are added here. int16 is 16-bit:
+CTranslate2's int16 keeps 15 bits per weight with a per-row scale, finer than fp16's 11-bit mantissa.
+q6_k and q5_k_m keep 5-6 bits per weight, so they get a class between 8-bit and 4-bit. The class of a
+run is the coarser of the artifact's manifest quantization and the precision the engine reports it
+really ran at (a fallback can only lower fidelity). `markdown_table()` renders the table for the README
+and `text_table()` for `crest-edge parity --help`.
 """
 from __future__ import annotations
 
 import dataclasses
 
+from crest_edge import registry
 from crest_edge.errors import CrestEdgeError
+from crest_edge.formats import ct2
 
 CLASSES = ("fp32", "16-bit", "8-bit", "5/6-bit", "4-bit")  # finest first
-_QUANT_CLASS = {
-    **dict.fromkeys(("float32", "f32", "fp32"), "fp32"),
-    **dict.fromkeys(("float16", "bfloat16", "f16", "bf16", "fp16", "int16"), "16-bit"),
-    **dict.fromkeys(("int8", "int8_float32", "int8_float16", "int8_bfloat16", "q8_0"), "8-bit"),
-    **dict.fromkeys(("q6_k", "q5_k_m", "q5_k_s", "q5_0", "q5_1"), "5/6-bit"),
-    **dict.fromkeys(("q4_k_m", "q4_k_s", "q4_0", "q4_1", "int4"), "4-bit"),
-}
 # class -> {metric: limit}; "agreement" is a minimum, the others are maxima
 GATES = {
     "fp32": {"agreement": 1.0, "max_dlogit": 1e-3},
@@ -35,6 +25,8 @@ GATES = {
     "5/6-bit": {"agreement": 0.99, "max_dp": 0.10},
     "4-bit": {"agreement": 0.98, "max_dp": 0.15},
 }
+_ENGINE_SPELLINGS = {**ct2.ENGINE_PRECISIONS, "float32": "fp32", "float16": "16-bit", "bfloat16": "16-bit"}
+_QUANT_CLASS = {**_ENGINE_SPELLINGS, **{q: c for spec in registry.FORMATS.values() for q, c in spec.quants.items()}}
 _NAMES = {"agreement": "label agreement", "max_dp": "max |Δp|", "max_dlogit": "max |Δ logit|"}
 
 
@@ -46,12 +38,38 @@ def precision_class(quantization: str) -> str:
                              f"known: {', '.join(sorted(_QUANT_CLASS))}") from None
 
 
+def members(klass: str) -> list[str]:
+    """The quantization spellings in a class, in registry order."""
+    return [q for q, c in _QUANT_CLASS.items() if c == klass]
+
+
 def effective_class(quantization: str, engine_precision: str | None = None) -> str:
     """The coarser class of the stored quantization and the one the engine reports running."""
     found = [precision_class(quantization)]
     if engine_precision and engine_precision.lower() in _QUANT_CLASS:
         found.append(precision_class(engine_precision))
     return max(found, key=CLASSES.index)
+
+
+def describe_limits(limits: dict[str, float]) -> str:
+    parts = []
+    for metric, limit in limits.items():
+        if metric == "agreement":
+            parts.append("agreement 100%" if limit == 1 else f"agreement >= {limit:.1%}".replace(".0%", "%"))
+        else:
+            parts.append(f"{_NAMES[metric]} <= {limit:g}")
+    return ", ".join(parts)
+
+
+def markdown_table() -> str:
+    lines = ["| class | quantizations | gates |", "|---|---|---|"]
+    lines += [f"| {k} | {' '.join(members(k))} | {describe_limits(GATES[k])} |" for k in CLASSES]
+    return "\n".join(lines)
+
+
+def text_table() -> str:
+    width = max(len(" ".join(members(k))) for k in CLASSES)
+    return "\n".join(f"  {k:<8} {' '.join(members(k)):<{width}}  {describe_limits(GATES[k])}" for k in CLASSES)
 
 
 @dataclasses.dataclass(frozen=True)

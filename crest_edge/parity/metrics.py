@@ -1,6 +1,6 @@
 """Parity metrics between reference and candidate logits: pure numpy, no engine.
 
-Labels are decided as crest_edge.verdict.decide does: p(unsafe) >= threshold is unsafe.
+Labels are decided by crest_edge.verdict's one rule: p(unsafe) >= threshold is unsafe.
 "Near the threshold" means the reference p(unsafe) lies within NEAR_BAND of the threshold
 (0.4-0.6 at the default 0.5): the texts where a small numerical drift can flip a verdict.
 """
@@ -8,16 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from crest_edge.verdict import softmax
+from crest_edge.verdict import decide_labels, softmax
 
 NEAR_BAND = 0.1
-
-
-def decide_labels(probs: np.ndarray, positive: int, threshold: float) -> np.ndarray:
-    """Label index per row: `positive` when its probability reaches the threshold, else the likeliest other."""
-    others = probs.copy()
-    others[:, positive] = -np.inf
-    return np.where(probs[:, positive] >= threshold, positive, others.argmax(axis=1))
 
 
 def summarize(ref_logits, cand_logits, positive: int, threshold: float = 0.5) -> dict:

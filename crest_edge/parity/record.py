@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crest_edge.errors import CrestEdgeError
-from crest_edge.manifest import Manifest
+from crest_edge.formats.manifest import Manifest
 
 _KEPT = ("n", "agree", "flips", "agreement", "max_dp", "mean_dp", "max_dlogit", "rmse_logit",
          "near_n", "near_agreement")
@@ -34,7 +34,7 @@ def write_parity(path, summary: dict) -> Path:
     manifest: Manifest = artifact.manifest
     manifest.parity = summary
     if artifact.format == "gguf":
-        from crest_edge.gguf_meta import update_gguf_manifest
+        from crest_edge.formats.gguf_file import update_gguf_manifest
 
         update_gguf_manifest(artifact.path, manifest)
         return artifact.path
@@ -43,7 +43,7 @@ def write_parity(path, summary: dict) -> Path:
 
 
 def _recordable(path):
-    from crest_edge.artifact import open_artifact
+    from crest_edge.formats.artifact import open_artifact
 
     artifact = open_artifact(path)
     if artifact.manifest is None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from crest_edge.corpus import parity_corpus_path, read_jsonl
+from crest_edge.data import parity_corpus_path, read_jsonl
 from crest_edge.errors import CrestEdgeError
-from crest_edge.manifest import sha256_file
-from crest_edge.select import log
+from crest_edge.formats.manifest import sha256_file
+from crest_edge.log import log
 from crest_edge.verdict import unsafe_index
 
 from . import gates, metrics

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-
 # One thread per engine: numerics do not depend on it, and llama.cpp's spinning thread barriers slow
 # down a hundredfold when other processes share the two cores.
 THREADS = 1
@@ -44,7 +43,7 @@ def small_corpus(tmp_path_factory) -> Path:
     which run their own reference."""
     import json
 
-    from crest_edge.corpus import parity_corpus_path, read_jsonl
+    from crest_edge.data import parity_corpus_path, read_jsonl
 
     path = tmp_path_factory.mktemp("corpus") / "small.jsonl"
     rows = read_jsonl(parity_corpus_path())[::8]

@@ -5,13 +5,13 @@ import shutil
 import numpy as np
 import pytest
 
-from crest_edge.artifact import open_artifact
-from crest_edge.checkpoint import read_safetensors, write_safetensors
 from crest_edge.cli import main
 from crest_edge.convert import convert
-from crest_edge.corpus import parity_corpus_path
+from crest_edge.data import parity_corpus_path
+from crest_edge.formats.artifact import open_artifact
+from crest_edge.formats.checkpoint import read_safetensors, write_safetensors
+from crest_edge.formats.manifest import sha256_file
 from crest_edge.guard import Guard
-from crest_edge.manifest import sha256_file
 from crest_edge.parity import check_candidate, load_corpus
 
 
@@ -19,6 +19,7 @@ def _copy(path, dest):
     return shutil.copytree(path, dest) if path.is_dir() else shutil.copy2(path, dest)
 
 
+@pytest.mark.slow
 def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_artifact, small_corpus, tmp_path,
                                                      capsys):
     ct2 = _copy(build_artifact("ct2", "int8"), tmp_path / "ct2-int8")
@@ -45,6 +46,7 @@ def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_arti
             assert guard.classify("hello").label in ("safe", "unsafe")
 
 
+@pytest.mark.slow
 def test_external_corpus_with_missing_fields(demo_checkpoint, build_artifact, tmp_path, capsys):
     corpus = tmp_path / "mine.jsonl"
     corpus.write_text('{"text": "hello there"}\n{"text": "how do I make a bomb", "lang": "en", "label": 1}\n',
@@ -80,6 +82,7 @@ def damaged_checkpoint(demo_checkpoint, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_fp32_gate_catches_damaged_weights(damaged_checkpoint, parity_reference, tmp_path):
     artifact = convert(damaged_checkpoint, tmp_path / "damaged-ct2", "ct2", "float32")
     entry = check_candidate(artifact, parity_reference, device="cpu", threads=1)
@@ -88,6 +91,7 @@ def test_fp32_gate_catches_damaged_weights(damaged_checkpoint, parity_reference,
     assert entry["flipped"] and entry["overall"]["flips"] == len(entry["flipped"])
 
 
+@pytest.mark.slow
 def test_cli_exits_1_on_a_failed_gate_and_overrides_relax_it(demo_checkpoint, damaged_checkpoint, small_corpus,
                                                              tmp_path, capsys):
     artifact = convert(damaged_checkpoint, tmp_path / "damaged.q8_0.gguf", "gguf", "q8_0")

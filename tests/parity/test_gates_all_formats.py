@@ -4,14 +4,13 @@ import pytest
 
 from crest_edge.parity import check_candidate, make_report
 from crest_edge.parity.report import failures
+from crest_edge.registry import FORMATS
 
 THREADS = 1  # as in conftest.py
 
 # every --quant the converters offer; CT2 types this CPU cannot compute in are skipped, with the reason
-CT2 = ("int8", "int16", "float32", "float16", "bfloat16", "int8_float16", "int8_bfloat16")
-GGUF = ("f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
-ONNX = ("fp32", "fp16", "int8", "int4")
-TARGETS = [("ct2", q) for q in CT2] + [("gguf", q) for q in GGUF] + [("onnx", q) for q in ONNX]
+TARGETS = [(fmt, quant) for fmt, spec in FORMATS.items() for quant in spec.quants]
+pytestmark = pytest.mark.slow
 
 
 def skip_reason(to: str, quant: str) -> str | None:

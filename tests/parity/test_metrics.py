@@ -4,9 +4,9 @@ import json
 import numpy as np
 import pytest
 
+from crest_edge.cli.argtypes import fraction
 from crest_edge.errors import CrestEdgeError
 from crest_edge.parity import gates, metrics, report
-from crest_edge.argtypes import fraction
 from crest_edge.parity.run import compare
 
 LABELS = ["safe", "unsafe"]

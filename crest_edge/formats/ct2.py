@@ -1,0 +1,32 @@
+"""The CTranslate2 artifact: a directory with CT2's `model.bin` (the encoder), the fp32 classification
+head beside it (`head.npz`; CT2's XLM-R model has no head), the tokenizer and `crest-edge.json`."""
+
+NAME = "ct2"
+MODEL_FILE = "model.bin"
+HEAD_FILE = "head.npz"
+HEAD_TENSORS = ("dense.weight", "dense.bias", "out_proj.weight", "out_proj.bias")
+PACKAGES = ("ctranslate2",)  # recorded in the manifest's versions
+
+# --quant -> precision class. int16 keeps 15 bits per weight with a per-row scale: 16-bit class.
+QUANTS = {
+    "int8": "8-bit", "int8_float16": "8-bit", "int8_bfloat16": "8-bit", "int16": "16-bit",
+    "float16": "16-bit", "bfloat16": "16-bit", "float32": "fp32",
+}
+_NO_4BIT = (
+    "CTranslate2 has no 4-bit kernels for encoders; "
+    "use `--to gguf --quant q4_k_m` (or q4_0) or `--to onnx --quant int4`"
+)
+REFUSED = {
+    q: f"--quant {q}: {_NO_4BIT}"
+    for q in ("int4", "int4_float16", "int4_float32", "int4_bfloat16", "q4", "q4_0", "q4_1",
+              "q4_k", "q4_k_m", "q4_k_s", "awq", "gptq", "nf4", "fp4", "4bit", "4-bit", "w4a16")
+}
+INT8 = ("int8", "int8_float16", "int8_bfloat16")
+# Linear weights of int8 artifacts keep 7 bits (+-63), not 8. On x86 CPUs without VNNI (AVX2: most
+# laptops) CT2's int8 GEMM (oneDNN; MKL only on Intel) multiplies u8 activations by s8 weights with
+# vpmaddubsw, which saturates a pair of products at int16: 255 * 127 * 2 > 32767. Measured on the demo,
+# AMD EPYC (AVX2, no VNNI), parity corpus: 8-bit weights 99.51% agreement, max |dp| 0.104 (fails the
+# 8-bit gate); 7-bit weights 100%, 0.036; MKL forced (no saturation, 8-bit) 100%, 0.032 but 3-6x slower.
+INT8_WEIGHT_BITS = 7
+# What CT2 reports as its effective compute type, when it is not one of QUANTS.
+ENGINE_PRECISIONS = {"int8_float32": "8-bit"}

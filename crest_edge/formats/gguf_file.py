@@ -1,0 +1,209 @@
+"""Reading a crest-edge .gguf file: its manifest and tokenizer, a check that it is whole, and an update
+of its manifest.
+
+The header is parsed here, in Python, so a cut-off or corrupt file raises ArtifactError naming it
+before llama.cpp (which may crash on such files) ever opens it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import shutil
+import struct
+from pathlib import Path
+
+from ..errors import ArtifactError
+from ..extras import require
+from .gguf import LABELS_KEY, MANIFEST_KEY, SENTENCEPIECE_KEY
+from .manifest import Manifest
+
+_MAGIC = b"GGUF"
+_LIMIT = 1 << 32  # no honest count in a header comes near this
+
+
+class _Corrupt(Exception):
+    pass
+
+
+@dataclasses.dataclass
+class Layout:
+    values: dict  # decoded values of the keys asked for
+    spans: dict  # key -> (start, end) byte range of its whole entry
+    tensors: dict  # name -> (ggml dims, innermost first; ggml type id)
+    tensor_spans: dict  # name -> (start, end) byte range of its data in the file
+    info_end: int  # end of the tensor infos
+    data_start: int
+    alignment: int
+
+
+def _gguf():
+    return require("gguf", "reading GGUF files")
+
+
+@functools.cache
+def _scalar_formats() -> dict[int, str]:
+    """struct format of each scalar gguf.GGUFValueType."""
+    t = _gguf().GGUFValueType
+    return {t.UINT8: "<B", t.INT8: "<b", t.UINT16: "<H", t.INT16: "<h", t.UINT32: "<I", t.INT32: "<i",
+            t.FLOAT32: "<f", t.BOOL: "<?", t.UINT64: "<Q", t.INT64: "<q", t.FLOAT64: "<d"}
+
+
+class _Reader:
+    """Reads a GGUF header from a file, refusing to run past its end."""
+
+    def __init__(self, handle, size: int):
+        self.handle, self.size, self.pos = handle, size, 0
+        self.scalars, self.types = _scalar_formats(), _gguf().GGUFValueType
+
+    def take(self, n: int, keep: bool = True) -> bytes:
+        if self.pos + n > self.size:
+            raise _Corrupt(f"header runs past the end of the file at byte {self.pos}")
+        self.pos += n
+        if keep:
+            return self.handle.read(n)
+        self.handle.seek(n, os.SEEK_CUR)
+        return b""
+
+    def scalar(self, fmt: str):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+
+    def count(self) -> int:
+        n = self.scalar("<Q")
+        if n > _LIMIT:
+            raise _Corrupt(f"implausible count {n} at byte {self.pos - 8}")
+        return n
+
+    def string(self) -> bytes:
+        return self.take(self.count())
+
+    def value(self, vtype: int, keep: bool):
+        """The value of type `vtype`, decoded if `keep`, else skipped (None)."""
+        scalars, types = self.scalars, self.types
+        if vtype in scalars:
+            return self.scalar(scalars[vtype])
+        if vtype == types.STRING:
+            raw = self.take(self.count(), keep)
+            return raw.decode("utf-8", "replace") if keep else None
+        if vtype != types.ARRAY:
+            raise _Corrupt(f"unknown value type {vtype} at byte {self.pos - 4}")
+        item, n = self.scalar("<I"), self.count()
+        if item in scalars:
+            raw = self.take(n * struct.calcsize(scalars[item]), keep)
+            if not keep:
+                return None
+            return raw if item == types.UINT8 else list(struct.unpack(f"<{n}{scalars[item][1]}", raw))
+        items = [self.value(item, keep) for _ in range(n)]
+        return items if keep else None
+
+
+def read_layout(path: Path, keys=()) -> Layout:
+    """Parse the header of GGUF file `path`, decode `keys`, and check all tensor data is there."""
+    sizes = _gguf().GGML_QUANT_SIZES
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            return _parse(_Reader(handle, os.fstat(handle.fileno()).st_size), set(keys), sizes)
+    except _Corrupt as exc:
+        raise ArtifactError(f"{path}: truncated or corrupt GGUF file ({exc})") from None
+    except OSError as exc:
+        raise ArtifactError(f"{path}: unreadable ({exc})") from None
+
+
+def _parse(r: _Reader, keys: set, sizes) -> Layout:
+    if r.take(4) != _MAGIC:
+        raise _Corrupt("no GGUF magic")
+    version = r.scalar("<I")
+    if version not in (2, 3):
+        raise _Corrupt(f"unsupported GGUF version {version}")
+    n_tensors, n_kv = r.count(), r.count()
+    values, spans = {}, {}
+    for _ in range(n_kv):
+        start = r.pos
+        key = r.string().decode("utf-8", "replace")
+        value = r.value(r.scalar("<I"), key in keys or key == "general.alignment")
+        spans[key] = (start, r.pos)
+        if value is not None:
+            values[key] = value
+    alignment = int(values.get("general.alignment", 32))
+    if alignment <= 0 or alignment & (alignment - 1):
+        raise _Corrupt(f"bad alignment {alignment}")
+    tensors = []
+    for _ in range(n_tensors):
+        name = r.string().decode("utf-8", "replace")
+        n_dims = r.scalar("<I")
+        if n_dims > 4:
+            raise _Corrupt(f"tensor {name} has {n_dims} dimensions")
+        dims = [r.scalar("<Q") for _ in range(n_dims)]
+        tensors.append((name, dims, r.scalar("<I"), r.scalar("<Q")))
+    info_end = r.pos
+    data_start = info_end + (-info_end % alignment)
+    tensor_spans = {}
+    for name, dims, ggml_type, offset in tensors:
+        if ggml_type not in sizes:
+            raise _Corrupt(f"tensor {name} has unknown type {ggml_type}")
+        block, type_size = sizes[ggml_type]
+        elements = 1
+        for d in dims:
+            elements *= d
+        end = data_start + offset + elements // block * type_size
+        if end > r.size:
+            raise _Corrupt(f"tensor {name} ends at byte {end}, past the end of the {r.size}-byte file")
+        tensor_spans[name] = (data_start + offset, end)
+    infos = {name: (dims, ggml_type) for name, dims, ggml_type, _ in tensors}
+    return Layout({k: v for k, v in values.items() if k in keys}, spans, infos, tensor_spans, info_end, data_start,
+                  alignment)
+
+
+@dataclasses.dataclass
+class GgufContents:
+    manifest: Manifest
+    sentencepiece: bytes  # the raw sentencepiece model
+    tensor_spans: dict  # tensor name -> (start, end) byte range of its data
+
+
+def read_gguf_metadata(path) -> GgufContents:
+    """The manifest and sentencepiece model a crest-edge .gguf carries, and where its tensors lie."""
+    path = Path(path)
+    layout = read_layout(path, (MANIFEST_KEY, SENTENCEPIECE_KEY, LABELS_KEY))
+    values = layout.values
+    if not isinstance(values.get(MANIFEST_KEY), str):
+        raise ArtifactError(
+            f"{path}: not a crest-edge GGUF (no {MANIFEST_KEY} metadata); "
+            "make one with `crest-edge convert CHECKPOINT --to gguf`"
+        )
+    manifest = Manifest.from_json(values[MANIFEST_KEY], str(path))
+    if manifest.format != "gguf":
+        raise ArtifactError(f"{path}: its manifest says format {manifest.format!r}, expected 'gguf'")
+    sp_bytes = values.get(SENTENCEPIECE_KEY)
+    if not isinstance(sp_bytes, bytes) or not sp_bytes:
+        raise ArtifactError(f"{path}: no sentencepiece model ({SENTENCEPIECE_KEY} as a uint8 array)")
+    if values.get(LABELS_KEY) != list(manifest.labels):
+        raise ArtifactError(
+            f"{path}: classifier labels {values.get(LABELS_KEY)} disagree with the manifest's {manifest.labels}"
+        )
+    return GgufContents(manifest, sp_bytes, layout.tensor_spans)
+
+
+def update_gguf_manifest(path, manifest: Manifest) -> None:
+    """Replace the manifest stored in crest-edge .gguf `path` (e.g. to record measured parity).
+
+    The header changes length, so the file is rewritten beside itself and swapped in atomically.
+    """
+    path = Path(path)
+    read_gguf_metadata(path)  # a whole, crest-edge file
+    layout = read_layout(path)
+    start, end = layout.spans[MANIFEST_KEY]
+    key, text = MANIFEST_KEY.encode(), manifest.to_json().encode("utf-8")
+    entry = struct.pack("<Q", len(key)) + key + struct.pack("<IQ", _gguf().GGUFValueType.STRING, len(text)) + text
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(path, "rb") as src, open(temp, "wb") as dst:
+            header = src.read(layout.info_end)
+            header = header[:start] + entry + header[end:]
+            dst.write(header + b"\0" * (-len(header) % layout.alignment))
+            src.seek(layout.data_start)
+            shutil.copyfileobj(src, dst, 16 << 20)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -1,1 +1,0 @@
-"""Phrase tables authored for crest-edge's own corpora (see scripts/make_corpora.py)."""
