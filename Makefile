@@ -30,6 +30,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/crest-edge bench --shape base --markdown bench/results-base.md --json bench/results-base.json --plot bench/latency-vs-size.png

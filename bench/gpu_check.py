@@ -11,6 +11,7 @@
    (bounded by --bench-timeout, default 600 s), writing OUT_DIR/bench-cuda-base.{md,json,png}.
 Exit status: 0 all good; 1 a check failed; 2 no GPU (one line on stderr).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,12 @@ def find_gpu() -> str | None:
     """A description of the NVIDIA GPU, or None."""
     if shutil.which("nvidia-smi"):
         try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=30).stdout.strip()
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout.strip()
             if out:
                 return out.splitlines()[0]
         except (OSError, subprocess.SubprocessError):
@@ -79,14 +84,19 @@ def check_one(path, fmt: str, quant: str, device: str, texts, ref: np.ndarray) -
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| shape | artifact | engine | device | precision | agreement | max abs dp | max abs dlogit | load s | "
-             "run s | status | note |", "|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|"]
+    lines = [
+        "| shape | artifact | engine | device | precision | agreement | max abs dp | max abs dlogit | load s | "
+        "run s | status | note |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
     f = lambda v, spec: "" if v is None else format(v, spec)  # noqa: E731
     for r in rows:
-        lines.append(f"| {r['shape']} | {r['artifact']} | {r['engine']} | {r.get('device', '')} | "
-                     f"{r.get('precision', '')} | {f(r.get('agreement'), '.2%')} | {f(r.get('max_dp'), '.4f')} | "
-                     f"{f(r.get('max_dlogit'), '.4f')} | {f(r.get('load_s'), '.2f')} | {f(r.get('run_s'), '.2f')} | "
-                     f"{r['status']} | {r.get('note', '')} |")
+        lines.append(
+            f"| {r['shape']} | {r['artifact']} | {r['engine']} | {r.get('device', '')} | "
+            f"{r.get('precision', '')} | {f(r.get('agreement'), '.2%')} | {f(r.get('max_dp'), '.4f')} | "
+            f"{f(r.get('max_dlogit'), '.4f')} | {f(r.get('load_s'), '.2f')} | {f(r.get('run_s'), '.2f')} | "
+            f"{r['status']} | {r.get('note', '')} |"
+        )
     return "\n".join(lines)
 
 
@@ -107,8 +117,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     gpu = find_gpu() if args.device == "cuda" else f"self-test on {args.device}"
     if gpu is None:
-        print("gpu_check: no NVIDIA GPU found (no nvidia-smi GPU, ctranslate2 sees 0 CUDA devices); "
-              "run this on a GPU machine", file=sys.stderr)
+        print(
+            "gpu_check: no NVIDIA GPU found (no nvidia-smi GPU, ctranslate2 sees 0 CUDA devices); "
+            "run this on a GPU machine",
+            file=sys.stderr,
+        )
         return 2
     from crest_edge import Guard
     from crest_edge.benchmark import artifacts as A
@@ -130,11 +143,18 @@ def main(argv=None) -> int:
                 path = A.ensure_artifact(source, fmt, quant, cache)
                 row = check_one(path, fmt, quant, args.device, texts, ref)
             except Exception as exc:  # one failing format must not hide the others
-                row = {"artifact": f"{fmt}:{quant}", "engine": fmt, "status": "FAIL",
-                       "note": f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"}
+                row = {
+                    "artifact": f"{fmt}:{quant}",
+                    "engine": fmt,
+                    "status": "FAIL",
+                    "note": f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}",
+                }
             rows.append(dict(row, shape=shape))
-            print(f"  {shape:<5} {fmt}:{quant:<13} {row['status']:<5} {row.get('note', '')} "
-                  f"[{time.perf_counter() - started:.0f} s]", flush=True)
+            print(
+                f"  {shape:<5} {fmt}:{quant:<13} {row['status']:<5} {row.get('note', '')} "
+                f"[{time.perf_counter() - started:.0f} s]",
+                flush=True,
+            )
     text = table(rows)
     print("\n" + text + "\n", flush=True)
     (args.out / "gpu_check.md").write_text(f"# crest-edge GPU check\n\n{gpu}\n\n{text}\n", encoding="utf-8")
@@ -154,18 +174,34 @@ def main(argv=None) -> int:
     stem = args.out / f"bench-{args.device}-{shape}"
     # each configuration gets its share of the time budget; a worker past it is killed, the others still run
     per_config = args.bench_timeout / (len(passed) + len(peers))
-    print(f"gpu_check: benchmark --backend {args.device} --shape {shape} on {', '.join(passed)}"
-          + ("" if peers else " (torch has no CUDA here: no fp32 peer)"), flush=True)
-    result = run_bench(shape=shape, backend=args.device, formats=",".join(passed), peers=peers, cache=cache,
-                       batch=args.batch, lengths=args.lengths, repeat=args.repeat, budget=args.budget,
-                       timeout=per_config)
+    print(
+        f"gpu_check: benchmark --backend {args.device} --shape {shape} on {', '.join(passed)}"
+        + ("" if peers else " (torch has no CUDA here: no fp32 peer)"),
+        flush=True,
+    )
+    result = run_bench(
+        shape=shape,
+        backend=args.device,
+        formats=",".join(passed),
+        peers=peers,
+        cache=cache,
+        batch=args.batch,
+        lengths=args.lengths,
+        repeat=args.repeat,
+        budget=args.budget,
+        timeout=per_config,
+    )
     stem.with_suffix(".md").write_text(report.markdown(result), encoding="utf-8")
     report.write_json(result, f"{stem}.json")
-    report.plot(result, f"{stem}.png", (1, 128) if [1, 128] in result["meta"]["workloads"] else
-                tuple(result["meta"]["workloads"][0]))
+    report.plot(
+        result,
+        f"{stem}.png",
+        (1, 128) if [1, 128] in result["meta"]["workloads"] else tuple(result["meta"]["workloads"][0]),
+    )
     print(f"gpu_check: wrote {stem}.md / .json / .png [{time.perf_counter() - started:.0f} s]")
     bench_failed = any(c.get("error") for c in result["configs"])
     return 1 if failed or bench_failed else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

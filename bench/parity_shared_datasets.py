@@ -6,6 +6,7 @@ copied into it) and the parity suite (crest_edge.parity.run_parity) runs once pe
 
     python bench/parity_shared_datasets.py --reference CKPT --candidate A [B ...] --out /tmp/parity-shared
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,18 @@ import tempfile
 from pathlib import Path
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # ../shared beside the checkout
-MULTIJAIL_LANGS = {"en": "Latin", "zh": "Han", "it": "Latin", "vi": "Latin", "ar": "Arabic", "ko": "Hangul",
-                   "th": "Thai", "bn": "Bengali", "sw": "Latin", "jv": "Latin"}
+MULTIJAIL_LANGS = {
+    "en": "Latin",
+    "zh": "Han",
+    "it": "Latin",
+    "vi": "Latin",
+    "ar": "Arabic",
+    "ko": "Hangul",
+    "th": "Thai",
+    "bn": "Bengali",
+    "sw": "Latin",
+    "jv": "Latin",
+}
 
 
 def _rows(path: Path) -> list[dict]:
@@ -26,13 +37,26 @@ def _rows(path: Path) -> list[dict]:
 
 
 def multijail(path: Path) -> list[dict]:
-    return [{"text": row[lang], "lang": lang, "script": script, "label": "unsafe", "id": f"{row['id']}-{lang}"}
-            for row in _rows(path) for lang, script in MULTIJAIL_LANGS.items() if row[lang].strip()]
+    return [
+        {"text": row[lang], "lang": lang, "script": script, "label": "unsafe", "id": f"{row['id']}-{lang}"}
+        for row in _rows(path)
+        for lang, script in MULTIJAIL_LANGS.items()
+        if row[lang].strip()
+    ]
 
 
 def xstest(path: Path) -> list[dict]:
-    return [{"text": row["prompt"], "lang": "en", "script": "Latin", "label": row["label"],
-             "id": row["id"], "type": row["type"]} for row in _rows(path)]
+    return [
+        {
+            "text": row["prompt"],
+            "lang": "en",
+            "script": "Latin",
+            "label": row["label"],
+            "id": row["id"],
+            "type": row["type"],
+        }
+        for row in _rows(path)
+    ]
 
 
 def write_jsonl(rows: list[dict], path: Path) -> Path:

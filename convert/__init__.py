@@ -3,6 +3,7 @@
 Each target module exposes `write(checkpoint, tensors, out, quant) -> Path`, writing into a fresh
 location; which quantizations each accepts is its format's fact (crest_edge.registry).
 """
+
 from __future__ import annotations
 
 import importlib

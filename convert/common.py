@@ -1,4 +1,5 @@
 """What every converter shares: the manifest it starts from and the tokenizer it copies."""
+
 from __future__ import annotations
 
 import shutil

@@ -5,6 +5,7 @@ way its XLM-R loader fills the spec (ctranslate2's TransformersConverter fails u
 transformers 5 and drops the classification head anyway). The head ships beside the model as
 fp32 `head.npz`; the adapter applies it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +34,9 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     for linear, weight in zip(linears, originals):
         requantize(linear, weight, fmt.INT8_WEIGHT_BITS)
     spec.save(str(out))
-    np.savez(out / fmt.HEAD_FILE,
-             **{n: np.asarray(tensors[xlmr.HEAD_PREFIX + n], np.float32) for n in fmt.HEAD_TENSORS})
+    np.savez(
+        out / fmt.HEAD_FILE, **{n: np.asarray(tensors[xlmr.HEAD_PREFIX + n], np.float32) for n in fmt.HEAD_TENSORS}
+    )
     copy_tokenizer(checkpoint, out)
     manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
     if quant in fmt.INT8:
@@ -96,7 +98,7 @@ def build_spec(checkpoint: Checkpoint, tensors: dict[str, np.ndarray]):
     enc.embeddings[0].weight = t(f"{xlmr.WORD_EMBEDDINGS}.weight")
     enc.embeddings[1].weight = t(f"{xlmr.TOKEN_TYPE_EMBEDDINGS}.weight")
     # HF position ids start at padding_idx + 1; CT2 positions start at 0.
-    enc.position_encodings.encodings = t(f"{xlmr.POSITION_EMBEDDINGS}.weight")[checkpoint.pad_id + 1:]
+    enc.position_encodings.encodings = t(f"{xlmr.POSITION_EMBEDDINGS}.weight")[checkpoint.pad_id + 1 :]
     norm(enc.layernorm_embedding, xlmr.EMBEDDINGS_NORM)
     for i, layer in enumerate(enc.layer):
         p = xlmr.layer_prefix(i)

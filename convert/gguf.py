@@ -5,6 +5,7 @@ llama.cpp's own quantizer from an f32 file written first; the quantizer copies e
 key, so the manifest (with the final quantization) and the tokenizer survive it. The classifier
 head (`cls`, `cls.output`), the position and token-type tables stay F32 in every file.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -64,8 +65,9 @@ def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str) -> None:
     writer.add_causal_attention(False)
     writer.add_pooling_type(gguf.PoolingType.RANK)
     writer.add_classifier_output_labels(checkpoint.labels)
-    _add_vocab(gguf, writer, sp_bytes, int(config["vocab_size"]), int(config.get("type_vocab_size", 1)),
-               checkpoint.path)
+    _add_vocab(
+        gguf, writer, sp_bytes, int(config["vocab_size"]), int(config.get("type_vocab_size", 1)), checkpoint.path
+    )
     writer.add_string(fmt.MANIFEST_KEY, manifest.to_json())
     writer.add_array(fmt.SENTENCEPIECE_KEY, sp_bytes)  # bytes -> a uint8 array
 
@@ -154,5 +156,6 @@ def quantize(src: Path, out: Path, quant: str) -> None:
     params.tt_overrides = ctypes.cast(overrides, ctypes.POINTER(lib.llama_model_tensor_override))
     status = lib.llama_model_quantize(str(src).encode(), str(out).encode(), ctypes.byref(params))
     if status != 0:
-        raise ConversionError(f"llama.cpp could not quantize {src.name} (status {status}; "
-                              "see the crest_edge.llamacpp log)")
+        raise ConversionError(
+            f"llama.cpp could not quantize {src.name} (status {status}; see the crest_edge.llamacpp log)"
+        )

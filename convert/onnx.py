@@ -13,6 +13,7 @@ Offline fusion is left to fp16: on the CPU, ORT's own load-time fusions already 
 (measured on XLM-R base: fused fp32 and int8 graphs ran 0-15% slower than unfused ones).
 A graph over 2 GB keeps its weights in `model.onnx.data` beside it.
 """
+
 from __future__ import annotations
 
 import gc
@@ -46,8 +47,10 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
         gc.collect()  # quantizing base holds several copies of the graph; the torch weights can go
         fp32_diff = E.max_logit_diff(exported, inputs, reference)
         if not fp32_diff <= FP32_TOLERANCE:
-            raise ConversionError(f"the exported graph's logits differ from transformers' by {fp32_diff:.3g} "
-                                  f"(more than {FP32_TOLERANCE}); the export is broken")
+            raise ConversionError(
+                f"the exported graph's logits differ from transformers' by {fp32_diff:.3g} "
+                f"(more than {FP32_TOLERANCE}); the export is broken"
+            )
         _lower(exported, target, checkpoint, quant)
     diff = E.max_logit_diff(target, inputs, reference)
     if not np.isfinite(diff):
@@ -56,7 +59,8 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
     manifest.model.update(opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT)
     manifest.model["conversion_check"] = {
-        "reference": "transformers float32", "sequences": int(sum(len(i) for i, _ in inputs)),
+        "reference": "transformers float32",
+        "sequences": int(sum(len(i) for i, _ in inputs)),
         "max_abs_logit_diff": round(diff, 6),
     }
     manifest.record_files(out, sorted(p.name for p in out.iterdir()))

@@ -7,6 +7,7 @@ Choices, measured on XLM-R base on this AVX512-VNNI CPU (CPU time per call, one 
   graphs fused by onnxruntime.transformers.optimizer ran 0-15% slower (QAttention included).
   fp16 is fused (opt_level 0: pattern fusions only, portable across providers), for GPUs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,16 @@ def export(model, path: Path) -> Path:
     dynamic = {name: {0: "batch", 1: "sequence"} for name in INPUTS} | {OUTPUT: {0: "batch"}}
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation and tracer warnings
-        torch.onnx.export(model, (ids, mask), str(path), input_names=list(INPUTS), output_names=[OUTPUT],
-                          dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            model,
+            (ids, mask),
+            str(path),
+            input_names=list(INPUTS),
+            output_names=[OUTPUT],
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+        )
     onnx = require("onnx", "exporting to ONNX")
     graph = onnx.load(str(path), load_external_data=False).graph
     for value in graph.input:
@@ -62,8 +71,9 @@ def fuse(src: Path, checkpoint: Checkpoint):
     require("onnxruntime", "optimizing the ONNX graph")
     from onnxruntime.transformers.optimizer import optimize_model
 
-    return optimize_model(str(src), model_type="bert", num_heads=checkpoint.num_heads,
-                          hidden_size=checkpoint.hidden_size, opt_level=0)
+    return optimize_model(
+        str(src), model_type="bert", num_heads=checkpoint.num_heads, hidden_size=checkpoint.hidden_size, opt_level=0
+    )
 
 
 def save(model_proto, path: Path) -> Path:
@@ -113,8 +123,12 @@ def embeddings_int8(model_proto):
         scale[scale == 0] = 1.0  # an all-zero row (<pad>) stays zero
         rows = np.round(table / scale[:, None]).clip(-127, 127).astype(np.int8)
         graph.initializer.remove(tables.pop(name))
-        graph.initializer.extend([numpy_helper.from_array(rows, name + ".int8"),
-                                  numpy_helper.from_array(scale.astype(np.float32)[:, None], name + ".scale")])
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(rows, name + ".int8"),
+                numpy_helper.from_array(scale.astype(np.float32)[:, None], name + ".scale"),
+            ]
+        )
         out, ids, p = node.output[0], node.input[1], f"{node.name or name}/int8"
         replacement = [
             helper.make_node("Gather", [name + ".int8", ids], [p + "/rows"], name=p + "/Gather"),
@@ -140,8 +154,14 @@ def quantize_int8(src: Path, dst: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     with _quiet():  # quantize_dynamic warns through the root logger about skipping pre-processing
-        quantize_dynamic(src, dst, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8,
-                         per_channel=False, reduce_range=False)
+        quantize_dynamic(
+            src,
+            dst,
+            op_types_to_quantize=["MatMul"],
+            weight_type=QuantType.QInt8,
+            per_channel=False,
+            reduce_range=False,
+        )
     return dst
 
 
@@ -151,8 +171,9 @@ def quantize_int4(model_proto, dst: Path, block_size: int = INT4_BLOCK, accuracy
     with _quiet():  # importing it calls logging.basicConfig(level=INFO); _quiet undoes that on exit
         from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
     with _quiet():
-        config = DefaultWeightOnlyQuantConfig(block_size=block_size, is_symmetric=True,
-                                              accuracy_level=accuracy_level, op_types_to_quantize=("MatMul",))
+        config = DefaultWeightOnlyQuantConfig(
+            block_size=block_size, is_symmetric=True, accuracy_level=accuracy_level, op_types_to_quantize=("MatMul",)
+        )
         quantizer = MatMulNBitsQuantizer(model_proto, algo_config=config)
         quantizer.process()
     return save(quantizer.model.model, dst)
@@ -181,7 +202,7 @@ def check_inputs(torch_model, shapes=((1, 5), (3, 37))):
         ids[:, 0], ids[:, -1] = 0, 2
         mask = np.ones_like(ids)
         if batch > 1:  # padding must not change the padded row's logits
-            ids[-1, length // 2:], mask[-1, length // 2:], ids[-1, length // 2 - 1] = pad, 0, 2
+            ids[-1, length // 2 :], mask[-1, length // 2 :], ids[-1, length // 2 - 1] = pad, 0, 2
         with torch.inference_mode():
             ref = torch_model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).logits
         inputs.append((ids, mask))

@@ -1,8 +1,17 @@
 """crest-edge: run the CREST multilingual safety classifier on device, provably faithful to fp32."""
+
 from .errors import ArtifactError, ConversionError, CrestEdgeError, DeviceError, MissingExtraError
 from .guard import Guard
 from .verdict import Verdict
 from .version import __version__
 
-__all__ = ["Guard", "Verdict", "CrestEdgeError", "ArtifactError", "ConversionError", "DeviceError",
-           "MissingExtraError", "__version__"]
+__all__ = [
+    "Guard",
+    "Verdict",
+    "CrestEdgeError",
+    "ArtifactError",
+    "ConversionError",
+    "DeviceError",
+    "MissingExtraError",
+    "__version__",
+]

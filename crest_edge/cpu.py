@@ -1,4 +1,5 @@
 """What SIMD the CPU offers, so a user can see what each engine can use."""
+
 from __future__ import annotations
 
 import functools
@@ -6,8 +7,21 @@ import platform
 import subprocess
 
 # The flags that matter for int8/fp16 inference, in /proc/cpuinfo spelling.
-_X86_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni",
-              "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+_X86_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_int8",
+    "amx_bf16",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,8 +47,11 @@ def cpu_flags() -> tuple[str, ...]:
 
 
 def _darwin_arm_features() -> list[str]:
-    names = {"hw.optional.arm.FEAT_DotProd": "asimddp", "hw.optional.arm.FEAT_I8MM": "i8mm",
-             "hw.optional.arm.FEAT_BF16": "bf16"}
+    names = {
+        "hw.optional.arm.FEAT_DotProd": "asimddp",
+        "hw.optional.arm.FEAT_I8MM": "i8mm",
+        "hw.optional.arm.FEAT_BF16": "bf16",
+    }
     found = []
     for key, flag in names.items():
         try:
@@ -77,6 +94,8 @@ def force_cpu_isa(engine: str, isa: str) -> None:
         raise DeviceError(f"unknown CPU ISA {isa!r} for ctranslate2; choose from {', '.join(CT2_ISAS)}")
     current = os.environ.get("CT2_FORCE_CPU_ISA")
     if "ctranslate2" in sys.modules and current != isa:
-        raise DeviceError(f"ctranslate2 is already loaded in this process with ISA {current or 'auto'}; "
-                          f"set CT2_FORCE_CPU_ISA={isa} before the first CT2 model loads (or start a new process)")
+        raise DeviceError(
+            f"ctranslate2 is already loaded in this process with ISA {current or 'auto'}; "
+            f"set CT2_FORCE_CPU_ISA={isa} before the first CT2 model loads (or start a new process)"
+        )
     os.environ["CT2_FORCE_CPU_ISA"] = isa

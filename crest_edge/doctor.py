@@ -1,4 +1,5 @@
 """What this machine and these engine builds can do (`crest-edge doctor` prints it)."""
+
 from __future__ import annotations
 
 import platform
@@ -19,8 +20,11 @@ def _version(package: str) -> str | None:
 
 def _engine_row(engine: str) -> dict:
     spec = ENGINES[engine]
-    row = {"installed": is_installed(spec.modules[0]), "extra": spec.extra,
-           "versions": {p: _version(p) for p in spec.packages if _version(p)}}
+    row = {
+        "installed": is_installed(spec.modules[0]),
+        "extra": spec.extra,
+        "versions": {p: _version(p) for p in spec.packages if _version(p)},
+    }
     if not row["installed"]:
         return row
     from .runtimes import adapter

@@ -1,4 +1,5 @@
 """Lazy imports of optional engines, with the exact install line when one is missing."""
+
 import importlib
 import importlib.util
 
@@ -13,9 +14,7 @@ def require(module: str, purpose: str = ""):
     except ImportError as exc:
         extra = EXTRA_OF_MODULE.get(module.split(".")[0], "all")
         what = f" for {purpose}" if purpose else ""
-        raise MissingExtraError(
-            f"{module} is not installed{what}: pip install 'crest-edge[{extra}]'"
-        ) from exc
+        raise MissingExtraError(f"{module} is not installed{what}: pip install 'crest-edge[{extra}]'") from exc
 
 
 def is_installed(module: str) -> bool:

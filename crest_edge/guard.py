@@ -1,5 +1,6 @@
 """Guard: the one object an app uses. Tokenizes, windows, batches, and turns logits into verdicts
 the same way whatever engine runs underneath."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,9 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class Guard:
-    def __init__(self, engine, tokenizer, artifact, threshold: float = 0.5, long_text: str = "windows",
-                 batch_size: int = 32):
+    def __init__(
+        self, engine, tokenizer, artifact, threshold: float = 0.5, long_text: str = "windows", batch_size: int = 32
+    ):
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         if long_text not in POLICIES:
@@ -37,9 +39,19 @@ class Guard:
         self.batch_size = batch_size
 
     @classmethod
-    def load(cls, path=None, *, engine: str = "auto", device: str = "auto", threads: int | None = None,
-             threshold: float = 0.5, long_text: str = "windows", batch_size: int = 32,
-             cpu_isa: str | None = None, **engine_options) -> Guard:
+    def load(
+        cls,
+        path=None,
+        *,
+        engine: str = "auto",
+        device: str = "auto",
+        threads: int | None = None,
+        threshold: float = 0.5,
+        long_text: str = "windows",
+        batch_size: int = 32,
+        cpu_isa: str | None = None,
+        **engine_options,
+    ) -> Guard:
         """Open a checkpoint or artifact (default: the bundled demo model) on the best or the asked device.
 
         `cpu_isa` forces a lower SIMD level where the engine allows it (CTranslate2: AVX2, AVX, ...),
@@ -86,8 +98,7 @@ class Guard:
         sequences, owner = self._windows(pieces)
         window_logits = self._run(sequences)
         return [
-            decide(window_logits[owner == i], self.labels, self.threshold, len(p) + 2)
-            for i, p in enumerate(pieces)
+            decide(window_logits[owner == i], self.labels, self.threshold, len(p) + 2) for i, p in enumerate(pieces)
         ]
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
@@ -126,7 +137,7 @@ class Guard:
         out = np.zeros((len(sequences), len(self.labels)), dtype=np.float32)
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+            chunk = order[start : start + self.batch_size]
             out[chunk] = self.engine.logits([sequences[i] for i in chunk])
         return out
 

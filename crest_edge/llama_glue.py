@@ -1,5 +1,6 @@
 """What the GGUF converter and the llama.cpp adapter share about llama-cpp-python: importing it, routing
 its log, initialising its backend."""
+
 from __future__ import annotations
 
 import ctypes

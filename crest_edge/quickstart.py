@@ -1,6 +1,7 @@
 """The whole pipeline on the bundled demo model, offline: classify multilingual examples with the fp32
 reference, convert the demo to every engine's format, prove the artifacts against fp32 (parity table),
 and time them briefly (bench). `crest-edge quickstart` is a thin CLI over `run_quickstart`."""
+
 from __future__ import annotations
 
 import functools
@@ -87,6 +88,7 @@ def _parity(demo: Path, artifacts: list[Path], say) -> int:
 def _bench(demo: Path, targets, say) -> None:
     from .benchmark import report, run_bench
 
-    result = run_bench(demo, formats=list(targets), peers=["torch"], batch=[1], lengths=[16, 128], repeat=10,
-                       budget=10, say=say)
+    result = run_bench(
+        demo, formats=list(targets), peers=["torch"], batch=[1], lengths=[16, 128], repeat=10, budget=10, say=say
+    )
     say(report.markdown(result))

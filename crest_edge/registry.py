@@ -1,6 +1,7 @@
 """The facts everything else derives from: artifact formats, engines, their pip extras, quantizations
 and devices. The CLI's choices, `doctor`, `quickstart`, the bench defaults, the extras map and the
 tests' target lists are all read from here."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,20 +30,42 @@ class FormatSpec:
 
 
 ENGINES = {
-    "torch": EngineSpec("torch", "crest_edge.runtimes.torch_ref", "reference", ("torch", "transformers"),
-                        ("torch", "transformers")),
+    "torch": EngineSpec(
+        "torch", "crest_edge.runtimes.torch_ref", "reference", ("torch", "transformers"), ("torch", "transformers")
+    ),
     "ct2": EngineSpec("ct2", "crest_edge.runtimes.ct2", "ct2", ("ctranslate2",), ct2.PACKAGES),
     "llamacpp": EngineSpec("llamacpp", "crest_edge.runtimes.llamacpp", "gguf", ("llama_cpp", "gguf"), gguf.PACKAGES),
     "onnx": EngineSpec("onnx", "crest_edge.runtimes.onnx", "onnx", ("onnxruntime", "onnx"), onnx.PACKAGES),
 }
 
 FORMATS = {
-    "ct2": FormatSpec("ct2", "ct2", ct2.QUANTS, ct2.REFUSED, "crest_edge.convert.ct2", False,
-                      "CTranslate2 directory: model.bin, head.npz (fp32 head), tokenizer, crest-edge.json"),
-    "gguf": FormatSpec("gguf", "llamacpp", gguf.QUANTS, gguf.REFUSED, "crest_edge.convert.gguf", True,
-                       "one .gguf file: weights, head (always F32), tokenizer and manifest inside"),
-    "onnx": FormatSpec("onnx", "onnx", onnx.QUANTS, onnx.REFUSED, "crest_edge.convert.onnx", False,
-                       "ONNX directory: model.onnx (head in the graph), tokenizer, crest-edge.json"),
+    "ct2": FormatSpec(
+        "ct2",
+        "ct2",
+        ct2.QUANTS,
+        ct2.REFUSED,
+        "crest_edge.convert.ct2",
+        False,
+        "CTranslate2 directory: model.bin, head.npz (fp32 head), tokenizer, crest-edge.json",
+    ),
+    "gguf": FormatSpec(
+        "gguf",
+        "llamacpp",
+        gguf.QUANTS,
+        gguf.REFUSED,
+        "crest_edge.convert.gguf",
+        True,
+        "one .gguf file: weights, head (always F32), tokenizer and manifest inside",
+    ),
+    "onnx": FormatSpec(
+        "onnx",
+        "onnx",
+        onnx.QUANTS,
+        onnx.REFUSED,
+        "crest_edge.convert.onnx",
+        False,
+        "ONNX directory: model.onnx (head in the graph), tokenizer, crest-edge.json",
+    ),
 }
 REFERENCE_FORMAT = "hf"  # a Hugging Face checkpoint directory: the fp32 reference, run by transformers
 ENGINE_FOR_FORMAT = {REFERENCE_FORMAT: "torch", **{name: spec.engine for name, spec in FORMATS.items()}}
@@ -59,14 +82,25 @@ BENCH_DEFAULTS = {
     "cuda": ("ct2:float16", "ct2:int8_float16", "gguf:q8_0", "gguf:q4_k_m", "onnx:fp16"),
     "metal": ("gguf:f16", "gguf:q8_0", "gguf:q4_k_m", "onnx:fp16"),
 }
-QUICKSTART_TARGETS = (("ct2", "int8"), ("ct2", "float32"), ("gguf", "q8_0"), ("gguf", "q4_k_m"),
-                      ("onnx", "int8"), ("onnx", "int4"))
+QUICKSTART_TARGETS = (
+    ("ct2", "int8"),
+    ("ct2", "float32"),
+    ("gguf", "q8_0"),
+    ("gguf", "q4_k_m"),
+    ("onnx", "int8"),
+    ("onnx", "int4"),
+)
 
 # import name -> the extra that installs it (engines first, then the tools)
 EXTRA_OF_MODULE = {
     **{module: spec.extra for spec in ENGINES.values() for module in spec.modules},
-    "onnx_ir": "onnx", "safetensors": "reference", "tokenizers": "reference",
-    "psutil": "bench", "tqdm": "bench", "matplotlib": "bench", "onnxscript": "bench",
+    "onnx_ir": "onnx",
+    "safetensors": "reference",
+    "tokenizers": "reference",
+    "psutil": "bench",
+    "tqdm": "bench",
+    "matplotlib": "bench",
+    "onnxscript": "bench",
 }
 
 

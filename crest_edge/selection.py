@@ -3,6 +3,7 @@
 Only `auto` may fall back. An explicit engine or device that is not available is an error
 listing what is.
 """
+
 from __future__ import annotations
 
 from .errors import DeviceError

@@ -3,6 +3,7 @@
 The decision rule, written once (Guard, parity, tests and the GPU check all use it): a text is
 unsafe when p(unsafe) >= threshold; otherwise it gets the likeliest other label.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -58,5 +59,5 @@ def decide(window_logits: np.ndarray, labels: list[str], threshold: float, token
     positive = unsafe_index(labels)
     worst = deciding_window(window_logits, labels)
     score = float(probs[worst, positive])
-    label = labels[int(decide_labels(probs[worst:worst + 1], positive, threshold)[0])]
+    label = labels[int(decide_labels(probs[worst : worst + 1], positive, threshold)[0])]
     return Verdict(label, score, {name: float(p) for name, p in zip(labels, probs[worst])}, tokens, len(probs))

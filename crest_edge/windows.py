@@ -3,6 +3,7 @@
 `windows` (default) splits long input into overlapping windows so unsafe text at the end of a
 long prompt is still seen; `head` keeps the start; `head_tail` keeps the start and the end.
 """
+
 from __future__ import annotations
 
 from .tokenizer.vocab import BOS_ID, EOS_ID
@@ -22,9 +23,9 @@ def fit(pieces: list[int], max_length: int, policy: str = "windows", stride: int
         return [[BOS_ID, *pieces[:room], EOS_ID]]
     if policy == "head_tail":
         head = room // 2
-        return [[BOS_ID, *pieces[:head], *pieces[len(pieces) - (room - head):], EOS_ID]]
+        return [[BOS_ID, *pieces[:head], *pieces[len(pieces) - (room - head) :], EOS_ID]]
     if policy != "windows":
         raise ValueError(f"unknown long-text policy {policy!r}; choose from {', '.join(POLICIES)}")
     step = stride or max(1, room * 3 // 4)
     starts = list(range(0, len(pieces) - room, step)) + [len(pieces) - room]
-    return [[BOS_ID, *pieces[s:s + room], EOS_ID] for s in starts]
+    return [[BOS_ID, *pieces[s : s + room], EOS_ID] for s in starts]

@@ -1,5 +1,6 @@
 """Engine adapters, one module per engine, all behind runtimes.base.Engine; which adapter runs which
 artifact format is crest_edge.registry's fact."""
+
 import importlib
 
 from crest_edge.registry import ENGINES

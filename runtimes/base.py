@@ -6,6 +6,7 @@ An adapter module (`crest_edge.runtimes.<name>`) exposes:
     open_engine(artifact, device, threads) -> Engine
 Everything else (tokenizing, windows, softmax, thresholds, verdicts) lives above, in crest_edge.
 """
+
 from __future__ import annotations
 
 import dataclasses

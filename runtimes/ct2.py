@@ -1,4 +1,5 @@
 """CTranslate2 adapter: the encoder runs in CT2, the classification head in numpy (fp32)."""
+
 from __future__ import annotations
 
 import zipfile
@@ -71,9 +72,7 @@ class CT2Engine:
         ids, lengths = pad_batch(sequences, self._pad_id)
         ids = np.ascontiguousarray(ids, dtype=np.int32)
         # `lengths` keeps the padding out of attention.
-        hidden = self._encoder.forward_batch(
-            self._view(ids), self._view(lengths)
-        ).last_hidden_state
+        hidden = self._encoder.forward_batch(self._view(ids), self._view(lengths)).last_hidden_state
         if hidden.dtype != self._float32:
             hidden = hidden.to(self._float32)
         if self.info.device != "cpu":

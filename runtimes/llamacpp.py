@@ -7,6 +7,7 @@ used. With pooling RANK, llama.cpp applies the classification head to token 0 an
 Thread safety: a llama context is not thread-safe, so every call holds the engine's lock; one
 engine serves one call at a time. Open one engine per thread for parallel work.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -39,6 +40,7 @@ MAX_SEQUENCES = 256  # llama.cpp's LLAMA_MAX_SEQ: most sequence ids one context 
 # layout. On x86-64 (AVX512 here) they measured no faster for this encoder and cost ~36 MB more RSS
 # for XLM-R base q4_k_m, so they are off there; elsewhere (e.g. ARM) llama.cpp's default stands.
 REPACK_DEFAULT = platform.machine().lower() not in ("x86_64", "amd64")
+
 
 def _llama():
     return llama_cpp("the llamacpp engine")
@@ -73,8 +75,16 @@ def devices() -> list[str]:
 
 
 class LlamaCppEngine:
-    def __init__(self, artifact, device: str, threads: int | None, repack: bool | None = None,
-                 flash_attn: bool | None = None, lazy_embeddings: bool = True, pack_tokens: int | None = None):
+    def __init__(
+        self,
+        artifact,
+        device: str,
+        threads: int | None,
+        repack: bool | None = None,
+        flash_attn: bool | None = None,
+        lazy_embeddings: bool = True,
+        pack_tokens: int | None = None,
+    ):
         available = devices()
         if device not in available:
             raise DeviceError(f"llama.cpp cannot use device {device!r}; available: {', '.join(available)}")
@@ -102,8 +112,13 @@ class LlamaCppEngine:
         # faster (10% at 64 tokens, 45% at 512 on XLM-R base): llama.cpp's auto choice stands.
         if flash_attn is None:
             flash_attn = None if artifact.manifest.quantization != "f32" else False
-        self._flash_attn = (llama.LLAMA_FLASH_ATTN_TYPE_AUTO if flash_attn is None else
-                            llama.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn else llama.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+        self._flash_attn = (
+            llama.LLAMA_FLASH_ATTN_TYPE_AUTO
+            if flash_attn is None
+            else llama.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if flash_attn
+            else llama.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         self._ctx_tokens = self._ctx_sequences = 0  # n_ubatch and n_seq_max of the current context
         self._logits_rows = 0  # rows of the context's (unused) logits buffer already given back
         self._n_ctx_train = llama.llama_model_n_ctx_train(self._model)
@@ -115,7 +130,9 @@ class LlamaCppEngine:
         # n_gpu_layers -1 offloads every repeating layer plus the output (head) layer
         self.gpu_layers = 0 if device == "cpu" else layers + 1
         self.info = EngineInfo(
-            NAME, device, artifact.manifest.quantization,
+            NAME,
+            device,
+            artifact.manifest.quantization,
             f"llama-cpp-python {llama.__version__}, {self.gpu_layers}/{layers + 1} layers on GPU, "
             f"{self._threads} threads",
         )
@@ -175,7 +192,7 @@ class LlamaCppEngine:
             if self._model is None:
                 raise RuntimeError("this llama.cpp engine is closed")
             for first, group in _packs(arrays, self._pack_tokens):
-                out[first:first + len(group)] = self._encode(group)
+                out[first : first + len(group)] = self._encode(group)
         return out
 
     def _encode(self, group: list[np.ndarray]) -> np.ndarray:
@@ -251,9 +268,15 @@ def _packs(arrays: list[np.ndarray], budget: int):
         yield first, group
 
 
-def open_engine(artifact, device: str, threads: int | None = None, repack: bool | None = None,
-                flash_attn: bool | None = None, lazy_embeddings: bool = True,
-                pack_tokens: int | None = None) -> LlamaCppEngine:
+def open_engine(
+    artifact,
+    device: str,
+    threads: int | None = None,
+    repack: bool | None = None,
+    flash_attn: bool | None = None,
+    lazy_embeddings: bool = True,
+    pack_tokens: int | None = None,
+) -> LlamaCppEngine:
     """`repack`: llama.cpp's CPU weight-repacking buffers (default: off on x86-64, see REPACK_DEFAULT).
     `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise.
     `lazy_embeddings`: release the mapped token-embedding pages after loading (Linux; see memory_pages).

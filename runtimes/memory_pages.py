@@ -21,6 +21,7 @@ zero-fills and an encoder never writes) is given back; its pages read as zeros a
 
 Linux only (Android included); elsewhere nothing is done.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -5,6 +5,7 @@ onnxruntime-gpu), "coreml" (CoreMLExecutionProvider, Apple; Guard's "metal" reso
 "cpu". A provider counts only if a session really starts on it here. A session may still hand
 the nodes a provider lacks to the CPU, as ONNX Runtime always does; `info.detail` lists them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,8 +41,12 @@ def _starts(provider: str) -> bool:
     onnx = require("onnx", "the onnx engine")
     h = onnx.helper
     value = h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])
-    graph = h.make_graph([h.make_node("Identity", ["x"], ["y"])], "probe", [value],
-                         [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])])
+    graph = h.make_graph(
+        [h.make_node("Identity", ["x"], ["y"])],
+        "probe",
+        [value],
+        [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
     model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)], ir_version=8)
     options = ort.SessionOptions()
     options.log_severity_level = 4
@@ -76,18 +81,26 @@ class OnnxEngine:
             raise ArtifactError(f"{path}: onnxruntime could not load it ({exc})") from None
         used = session.get_providers()
         if used[0] != wanted:
-            raise DeviceError(f"onnxruntime did not start {wanted} for {path} (it offered {', '.join(used)}); "
-                              f"refusing to run on another device")
+            raise DeviceError(
+                f"onnxruntime did not start {wanted} for {path} (it offered {', '.join(used)}); "
+                f"refusing to run on another device"
+            )
         names = {i.name for i in session.get_inputs()}
         if not set(INPUTS) <= names or OUTPUT not in {o.name for o in session.get_outputs()}:
-            raise ArtifactError(f"{path}: expected inputs {', '.join(INPUTS)} and output {OUTPUT}; "
-                                f"it has inputs {', '.join(sorted(names))}")
+            raise ArtifactError(
+                f"{path}: expected inputs {', '.join(INPUTS)} and output {OUTPUT}; "
+                f"it has inputs {', '.join(sorted(names))}"
+            )
         self._session = session
         self._pad_id = int(artifact.manifest.model.get("pad_token_id", 1))
         quant = artifact.manifest.quantization
         threads_note = f", {threads} threads" if threads else ""
-        self.info = EngineInfo(NAME, device, fmt.PRECISION.get(quant, quant),
-                               f"onnxruntime {ort.__version__}, providers {'+'.join(used)}{threads_note}")
+        self.info = EngineInfo(
+            NAME,
+            device,
+            fmt.PRECISION.get(quant, quant),
+            f"onnxruntime {ort.__version__}, providers {'+'.join(used)}{threads_note}",
+        )
 
     def logits(self, sequences) -> np.ndarray:
         ids, lengths = pad_batch(sequences, self._pad_id)

@@ -1,4 +1,5 @@
 """The fp32 reference: XLMRobertaForSequenceClassification through transformers, as the model card runs it."""
+
 from __future__ import annotations
 
 import threading

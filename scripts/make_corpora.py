@@ -12,6 +12,7 @@ running the script twice gives byte-identical files.
 seed.jsonl   {"text", "label", "lang"}            training prompts for the demo classifier
 parity.jsonl {"text", "lang", "script", "label"}  prompts used to compare quantized models to fp32
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,27 +45,73 @@ def _jsonl(path: Path) -> list[dict]:
 
 SEED_TABLES = _per_language(TABLES / "seed")
 SEED_SCRIPTS = {lang: table["script"] for lang, table in SEED_TABLES.items()}
-PARITY_NATIVE = {lang: (t["script"], t["safe"], t["unsafe"])
-                 for lang, t in _per_language(TABLES / "parity" / "native").items()}
+PARITY_NATIVE = {
+    lang: (t["script"], t["safe"], t["unsafe"]) for lang, t in _per_language(TABLES / "parity" / "native").items()
+}
 CODE_SWITCHED = {lang: (t["safe"], t["unsafe"]) for lang, t in _json(TABLES / "parity" / "code_switched.json").items()}
-TRANSLITERATED = {lang: (t["safe"], t["unsafe"])
-                  for lang, t in _json(TABLES / "parity" / "transliterated.json").items()}
+TRANSLITERATED = {
+    lang: (t["safe"], t["unsafe"]) for lang, t in _json(TABLES / "parity" / "transliterated.json").items()
+}
 EMOJI = [(r["lang"], r["label"], r["text"]) for r in _jsonl(TABLES / "parity" / "emoji.jsonl")]
 RTL_MIXED = [(r["lang"], r["script"], r["label"], r["text"]) for r in _jsonl(TABLES / "parity" / "rtl_mixed.jsonl")]
 OBFUSCATED = [(r["lang"], r["label"], r["text"]) for r in _jsonl(TABLES / "parity" / "obfuscated.jsonl")]
 REQUIRED_SCRIPTS = [
-    "Latin", "Cyrillic", "Greek", "Armenian", "Georgian", "Hebrew", "Arabic", "Devanagari", "Bengali",
-    "Gurmukhi", "Gujarati", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Khmer",
-    "Myanmar", "Ethiopic", "Hangul", "Han", "Kana", "Mixed", "Symbols",
+    "Latin",
+    "Cyrillic",
+    "Greek",
+    "Armenian",
+    "Georgian",
+    "Hebrew",
+    "Arabic",
+    "Devanagari",
+    "Bengali",
+    "Gurmukhi",
+    "Gujarati",
+    "Tamil",
+    "Telugu",
+    "Kannada",
+    "Malayalam",
+    "Sinhala",
+    "Thai",
+    "Lao",
+    "Khmer",
+    "Myanmar",
+    "Ethiopic",
+    "Hangul",
+    "Han",
+    "Kana",
+    "Mixed",
+    "Symbols",
 ]
 # Unicode character-name prefixes -> script names used in the corpora (for self-checks only).
 NAME_PREFIX = {
-    "LATIN": "Latin", "CYRILLIC": "Cyrillic", "GREEK": "Greek", "ARMENIAN": "Armenian",
-    "GEORGIAN": "Georgian", "HEBREW": "Hebrew", "ARABIC": "Arabic", "DEVANAGARI": "Devanagari",
-    "BENGALI": "Bengali", "GURMUKHI": "Gurmukhi", "GUJARATI": "Gujarati", "ORIYA": "Oriya", "TAMIL": "Tamil",
-    "TELUGU": "Telugu", "KANNADA": "Kannada", "MALAYALAM": "Malayalam", "SINHALA": "Sinhala", "THAI": "Thai",
-    "LAO": "Lao", "KHMER": "Khmer", "MYANMAR": "Myanmar", "ETHIOPIC": "Ethiopic", "HANGUL": "Hangul",
-    "CJK": "Han", "HIRAGANA": "Kana", "KATAKANA": "Kana", "KATAKANA-HIRAGANA": "Kana",
+    "LATIN": "Latin",
+    "CYRILLIC": "Cyrillic",
+    "GREEK": "Greek",
+    "ARMENIAN": "Armenian",
+    "GEORGIAN": "Georgian",
+    "HEBREW": "Hebrew",
+    "ARABIC": "Arabic",
+    "DEVANAGARI": "Devanagari",
+    "BENGALI": "Bengali",
+    "GURMUKHI": "Gurmukhi",
+    "GUJARATI": "Gujarati",
+    "ORIYA": "Oriya",
+    "TAMIL": "Tamil",
+    "TELUGU": "Telugu",
+    "KANNADA": "Kannada",
+    "MALAYALAM": "Malayalam",
+    "SINHALA": "Sinhala",
+    "THAI": "Thai",
+    "LAO": "Lao",
+    "KHMER": "Khmer",
+    "MYANMAR": "Myanmar",
+    "ETHIOPIC": "Ethiopic",
+    "HANGUL": "Hangul",
+    "CJK": "Han",
+    "HIRAGANA": "Kana",
+    "KATAKANA": "Kana",
+    "KATAKANA-HIRAGANA": "Kana",
 }
 # Characters that str.splitlines() treats as line breaks (the corpus reader uses it).
 LINE_BREAKS = set("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
@@ -82,8 +129,11 @@ def seed_rows() -> list[dict]:
                     texts[label].append(slot["frames"][(i + offset) % 2].replace("{x}", filler))
         rows = []
         for safe, unsafe in zip_longest(texts["safe"], texts["unsafe"]):
-            rows += [{"text": t, "label": lab, "lang": lang}
-                     for t, lab in ((safe, "safe"), (unsafe, "unsafe")) if t is not None]
+            rows += [
+                {"text": t, "label": lab, "lang": lang}
+                for t, lab in ((safe, "safe"), (unsafe, "unsafe"))
+                if t is not None
+            ]
         per_lang.append(rows)
     return [rows[i] for i in range(max(map(len, per_lang))) for rows in per_lang if i < len(rows)]
 
@@ -133,7 +183,7 @@ def zero_width(s: str, k: int) -> str:
     words = s.split(" ")
     for j, w in enumerate(words):
         if len(w) >= 4:
-            words[j] = w[: len(w) // 2] + ZERO_WIDTH[(k + j) % len(ZERO_WIDTH)] + w[len(w) // 2:]
+            words[j] = w[: len(w) // 2] + ZERO_WIDTH[(k + j) % len(ZERO_WIDTH)] + w[len(w) // 2 :]
     return " ".join(words)
 
 
@@ -181,9 +231,19 @@ def parity_rows() -> list[dict]:
         return script, safe, unsafe
 
     # decomposed (NFD) forms: Vietnamese stacks two marks; Hangul splits into conjoining jamo
-    for lang, picks in (("vi", range(7)), ("fr", (0, 5)), ("de", (0, 5)), ("pl", (1, 3)), ("ro", (0, 4)),
-                        ("cs", (1, 6)), ("tr", (0, 4)), ("el", (0, 2)), ("ru", (4, 5)), ("ko", (0, 3)),
-                        ("ja", (0, 5))):
+    for lang, picks in (
+        ("vi", range(7)),
+        ("fr", (0, 5)),
+        ("de", (0, 5)),
+        ("pl", (1, 3)),
+        ("ro", (0, 4)),
+        ("cs", (1, 6)),
+        ("tr", (0, 4)),
+        ("el", (0, 2)),
+        ("ru", (4, 5)),
+        ("ko", (0, 3)),
+        ("ja", (0, 5)),
+    ):
         script, safe, unsafe = native(lang)
         for i in picks:
             for text, label in ((safe[i], "safe"), (unsafe[i], "unsafe")):
@@ -348,8 +408,10 @@ def main() -> int:
     summary(f"{SEED_PATH.relative_to(HERE.parent)}", seed, ["label", "lang"])
     summary(f"{PARITY_PATH.relative_to(HERE.parent)}", parity, ["label", "script", "lang"])
     bases = {r["lang"].split("-")[0] for r in parity}
-    print(f"  parity base languages: {len(bases)}; "
-          f"scripts other than Mixed/Symbols: {len({r['script'] for r in parity} - {'Mixed', 'Symbols'})}")
+    print(
+        f"  parity base languages: {len(bases)}; "
+        f"scripts other than Mixed/Symbols: {len({r['script'] for r in parity} - {'Mixed', 'Symbols'})}"
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ seed and torch build:
 
     python scripts/train_demo.py [--epochs 30] [--out crest_edge/demo]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ def batches(ids, labels, size, rng):
     order = list(range(len(ids)))
     rng.shuffle(order)
     for start in range(0, len(order), size):
-        chunk = order[start:start + size]
+        chunk = order[start : start + size]
         width = max(len(ids[i]) for i in chunk)
         x = torch.full((len(chunk), width), 1, dtype=torch.long)
         for row, i in enumerate(chunk):
@@ -96,16 +97,17 @@ def main():
             schedule.step()
             total += float(loss) * len(y)
         model.eval()
-        print(f"epoch {epoch + 1:>2}: loss {total / len(train_ids):.4f}  held-out accuracy "
-              f"{accuracy(model, test_ids, test_y):.3f}  ({time.time() - started:.0f} s)", flush=True)
+        print(
+            f"epoch {epoch + 1:>2}: loss {total / len(train_ids):.4f}  held-out accuracy "
+            f"{accuracy(model, test_ids, test_y):.3f}  ({time.time() - started:.0f} s)",
+            flush=True,
+        )
 
     parity = read_jsonl(parity_corpus_path())
-    parity_acc = accuracy(model, encode(tokenizer, [r["text"] for r in parity]),
-                          [label_id[r["label"]] for r in parity])
+    parity_acc = accuracy(model, encode(tokenizer, [r["text"] for r in parity]), [label_id[r["label"]] for r in parity])
     print(f"parity corpus accuracy (unseen sentences, many unseen languages): {parity_acc:.3f}")
 
-    state = {k: v.detach().float().numpy() for k, v in model.state_dict().items()
-             if not k.endswith("position_ids")}
+    state = {k: v.detach().float().numpy() for k, v in model.state_dict().items() if not k.endswith("position_ids")}
     write_safetensors(out / "model.safetensors", state)
     (out / "config.json").write_text(json.dumps(config_dict, indent=2) + "\n", encoding="utf-8")
     write_tokenizer_config(out)

@@ -3,6 +3,7 @@
 GPU tests are marked `cuda` or `metal`, optionally with the engine they need (`@pytest.mark.cuda("ct2")`);
 they run only where that engine (or, without one named, any engine) sees such a device here.
 """
+
 import functools
 import os
 from pathlib import Path
@@ -83,10 +84,13 @@ def corpus_texts() -> list[str]:
 
 
 # One small artifact per engine: each format's first 8-bit quantization (the reference runs the checkpoint).
-ENGINE_TARGETS = {"torch": None, **{
-    spec.engine: (name, next(q for q, klass in spec.quants.items() if klass == "8-bit"))
-    for name, spec in FORMATS.items()
-}}
+ENGINE_TARGETS = {
+    "torch": None,
+    **{
+        spec.engine: (name, next(q for q, klass in spec.quants.items() if klass == "8-bit"))
+        for name, spec in FORMATS.items()
+    },
+}
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """`crest-edge bench` on the tiny shape: the harness runs, reports every field, caches, and refuses a
 backend it does not have in one line."""
+
 import json
 import os
 import subprocess
@@ -12,15 +13,28 @@ from crest_edge.benchmark.worker import corpus_texts, exact_texts
 from crest_edge.errors import CrestEdgeError
 from crest_edge.registry import ENGINES
 
-WORKLOAD_FIELDS = ("batch", "length", "repeats", "median_ms", "p95_ms", "texts_per_s", "tokens_per_s",
-                   "engine_median_ms", "overhead_pct", "peak_rss_mb", "speedup_vs_fp32", "throughput_vs_fp32")
+WORKLOAD_FIELDS = (
+    "batch",
+    "length",
+    "repeats",
+    "median_ms",
+    "p95_ms",
+    "texts_per_s",
+    "tokens_per_s",
+    "engine_median_ms",
+    "overhead_pct",
+    "peak_rss_mb",
+    "speedup_vs_fp32",
+    "throughput_vs_fp32",
+)
 CONFIG_FIELDS = ("name", "engine", "device", "precision", "size_mb", "load_s", "peak_rss_mb", "workloads")
 
 
 def _cli(*args, timeout=240):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.run([sys.executable, "-m", "crest_edge.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "crest_edge.cli", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def _has_cuda() -> bool:
@@ -38,10 +52,35 @@ def _has_cuda() -> bool:
 @pytest.mark.slow
 def test_bench_tiny_reports_every_field(tmp_path):
     out = tmp_path / "bench.json"
-    done = _cli("bench", "--shape", "tiny", "--cache", str(tmp_path / "cache"), "--formats", "ct2:int8",
-                "--batch", "1,2", "--lengths", "16,40", "--repeat", "3", "--warmup", "1", "--peers", "torch",
-                "--backend", "cpu", "--json", str(out), "--markdown", str(tmp_path / "bench.md"),
-                "--plot", str(tmp_path / "bench.png"), "--plot-workload", "1x16")
+    done = _cli(
+        "bench",
+        "--shape",
+        "tiny",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--formats",
+        "ct2:int8",
+        "--batch",
+        "1,2",
+        "--lengths",
+        "16,40",
+        "--repeat",
+        "3",
+        "--warmup",
+        "1",
+        "--peers",
+        "torch",
+        "--backend",
+        "cpu",
+        "--json",
+        str(out),
+        "--markdown",
+        str(tmp_path / "bench.md"),
+        "--plot",
+        str(tmp_path / "bench.png"),
+        "--plot-workload",
+        "1x16",
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["machine"]["isa"] and report["machine"]["cpu"]

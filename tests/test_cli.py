@@ -1,4 +1,5 @@
 """The command line: outputs, and one clear line plus a non-zero exit for every bad input."""
+
 import json
 import shutil
 import subprocess
@@ -67,8 +68,12 @@ def test_input_file_plain_and_jsonl(capsys, tiny_checkpoint, tmp_path):
 
 
 def test_stdin_input(tiny_checkpoint):
-    done = subprocess.run([sys.executable, "-m", "crest_edge.cli", "tokenize", "--model", str(tiny_checkpoint),
-                           "--input", "-"], input=b"one\ntwo\n", capture_output=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "crest_edge.cli", "tokenize", "--model", str(tiny_checkpoint), "--input", "-"],
+        input=b"one\ntwo\n",
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.decode().splitlines()) == 2
 
@@ -102,6 +107,7 @@ def broken_copy(tiny_checkpoint, tmp_path):
         shutil.copytree(tiny_checkpoint, target)
         mutate(target)
         return target
+
     return make
 
 
@@ -116,6 +122,7 @@ def test_config_that_is_not_xlmr_classification(capsys, broken_copy):
         config = json.loads((d / "config.json").read_text())
         config.update(model_type="bert", architectures=["BertForMaskedLM"])
         (d / "config.json").write_text(json.dumps(config))
+
     code, _, err = run_cli(capsys, "classify", "--model", broken_copy(to_bert), "hi")
     assert_one_line_error(code, err, "not an XLM-R sequence classifier")
 
@@ -140,12 +147,14 @@ def test_unknown_option_value(capsys, tiny_checkpoint):
 
 
 def test_convert_refuses_unknown_quant_and_existing_output(capsys, tiny_checkpoint, tmp_path):
-    code, _, err = run_cli(capsys, "convert", tiny_checkpoint, "--to", "gguf", "--quant", "q3_xyz",
-                           "--out", tmp_path / "x.gguf")
+    code, _, err = run_cli(
+        capsys, "convert", tiny_checkpoint, "--to", "gguf", "--quant", "q3_xyz", "--out", tmp_path / "x.gguf"
+    )
     assert_one_line_error(code, err, "q3_xyz")
     (tmp_path / "exists").mkdir()
-    code, _, err = run_cli(capsys, "convert", tiny_checkpoint, "--to", "ct2", "--quant", "int8",
-                           "--out", tmp_path / "exists")
+    code, _, err = run_cli(
+        capsys, "convert", tiny_checkpoint, "--to", "ct2", "--quant", "int8", "--out", tmp_path / "exists"
+    )
     assert_one_line_error(code, err, "--force")
 
 

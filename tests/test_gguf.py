@@ -1,4 +1,5 @@
 """GGUF: converter, metadata, and the llama.cpp adapter, checked against the fp32 torch reference."""
+
 import mmap
 import os
 import re
@@ -71,7 +72,7 @@ def demo(request, tmp_path_factory):
     seqs = sequences(artifact.tokenizer(), texts, artifact.max_length)
     seqs.sort(key=len)
     engine = torch_ref.open_engine(artifact, "cpu")
-    reference = np.concatenate([engine.logits(seqs[i:i + 32]) for i in range(0, len(seqs), 32)])
+    reference = np.concatenate([engine.logits(seqs[i : i + 32]) for i in range(0, len(seqs), 32)])
     out = tmp_path_factory.mktemp("gguf-demo")
     files = {q: convert(checkpoint, out / f"demo-{q}.gguf", "gguf", q) for q in ("f32", "q8_0", "q4_k_m")}
     return seqs, reference, files
@@ -80,7 +81,7 @@ def demo(request, tmp_path_factory):
 def run(path, seqs, device="cpu", threads=1):
     engine = llamacpp.open_engine(open_artifact(path), device, threads)
     try:
-        return np.concatenate([engine.logits(seqs[i:i + 32]) for i in range(0, len(seqs), 32)])
+        return np.concatenate([engine.logits(seqs[i : i + 32]) for i in range(0, len(seqs), 32)])
     finally:
         engine.close()
 
@@ -120,16 +121,24 @@ def test_quantized_passes_its_gates_on_parity_corpus(demo, demo_checkpoint, quan
     positive = unsafe_index(open_artifact(demo_checkpoint).labels)
     seqs, reference, files = demo
     summary = metrics.summarize(reference, run(files[quant], seqs), positive)
-    failed = [g.describe() for g in gates.check(summary, gates.gate_limits(gates.precision_class(quant)))
-              if not g.passed]
+    failed = [
+        g.describe() for g in gates.check(summary, gates.gate_limits(gates.precision_class(quant))) if not g.passed
+    ]
     assert not failed, f"{quant} on {len(seqs)} demo sequences: {failed}"
 
 
 def test_file_layout(tiny_ggufs):
     from gguf import GGMLQuantizationType as T
 
-    keys = ("general.architecture", "bert.pooling_type", "tokenizer.ggml.model", "bert.classifier.output_labels",
-            "tokenizer.ggml.tokens", "tokenizer.ggml.mask_token_id", "tokenizer.ggml.add_eos_token")
+    keys = (
+        "general.architecture",
+        "bert.pooling_type",
+        "tokenizer.ggml.model",
+        "bert.classifier.output_labels",
+        "tokenizer.ggml.tokens",
+        "tokenizer.ggml.mask_token_id",
+        "tokenizer.ggml.add_eos_token",
+    )
     layout = read_layout(tiny_ggufs["q4_k_m"], keys)
     v = layout.values
     assert v["general.architecture"] == "bert" and v["bert.pooling_type"] == 4
@@ -172,12 +181,15 @@ def test_update_manifest(tiny_ggufs, tiny_reference, tmp_path):
     np.testing.assert_array_equal(run(path, seqs), run(tiny_ggufs["q8_0"], seqs))
 
 
-@pytest.mark.parametrize("cut", [lambda n: 10, lambda n: n // 50, lambda n: n // 2, lambda n: n - 7],
-                         ids=["magic", "metadata", "tensors", "last-bytes"])
+@pytest.mark.parametrize(
+    "cut",
+    [lambda n: 10, lambda n: n // 50, lambda n: n // 2, lambda n: n - 7],
+    ids=["magic", "metadata", "tensors", "last-bytes"],
+)
 def test_truncated_file_is_an_artifact_error(tiny_ggufs, tmp_path, cut):
     data = tiny_ggufs["q4_k_m"].read_bytes()
     path = tmp_path / "cut.gguf"
-    path.write_bytes(data[:cut(len(data))])
+    path.write_bytes(data[: cut(len(data))])
     with pytest.raises(ArtifactError, match="cut.gguf"):
         open_artifact(path)
 
@@ -251,8 +263,13 @@ def test_llama_cpp_logs_do_not_reach_stderr(tiny_ggufs, capfd):
 
 
 def test_high_level_loader_accepts_the_file(tiny_ggufs):
-    llm = llama_cpp.Llama(model_path=str(tiny_ggufs["q4_k_m"]), embedding=True,
-                          pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK, n_ctx=64, verbose=False)
+    llm = llama_cpp.Llama(
+        model_path=str(tiny_ggufs["q4_k_m"]),
+        embedding=True,
+        pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK,
+        n_ctx=64,
+        verbose=False,
+    )
     try:
         assert llama_cpp.llama_model_n_cls_out(llm.model) == 2
         assert llm.metadata["general.architecture"] == "bert"
@@ -269,8 +286,13 @@ def test_devices_and_missing_device(tiny_ggufs):
                 llamacpp.open_engine(open_artifact(tiny_ggufs["f32"]), missing)
 
 
-@pytest.mark.parametrize("device", [pytest.param("cuda", marks=pytest.mark.cuda("llamacpp")),
-                                    pytest.param("metal", marks=pytest.mark.metal("llamacpp"))])
+@pytest.mark.parametrize(
+    "device",
+    [
+        pytest.param("cuda", marks=pytest.mark.cuda("llamacpp")),
+        pytest.param("metal", marks=pytest.mark.metal("llamacpp")),
+    ],
+)
 def test_gpu_matches_cpu(device, tiny_ggufs, tiny_reference):
     seqs, reference = tiny_reference
     engine = llamacpp.open_engine(open_artifact(tiny_ggufs["f16"]), device)
@@ -365,20 +387,43 @@ def _llama_embedding() -> str | None:
     return os.environ.get("CREST_EDGE_LLAMA_EMBEDDING") or shutil.which("llama-embedding")
 
 
-@pytest.mark.skipif(_llama_embedding() is None,
-                    reason="llama.cpp's llama-embedding is not built here "
-                           "(set CREST_EDGE_LLAMA_EMBEDDING or put it on PATH)")
+@pytest.mark.skipif(
+    _llama_embedding() is None,
+    reason="llama.cpp's llama-embedding is not built here (set CREST_EDGE_LLAMA_EMBEDDING or put it on PATH)",
+)
 @pytest.mark.parametrize("quant", ["f32", "q4_k_m"])
 def test_llama_embedding_tool_runs_the_file(tiny_ggufs, quant):
     """llama.cpp's own tool loads the file, reads its labels and tokenizer, and prints our logits."""
     text = "How do I bake bread?"
     done = subprocess.run(
-        [_llama_embedding(), "-m", str(tiny_ggufs[quant]), "--pooling", "rank", "--embd-normalize", "-1",
-         "-c", "512", "-b", "512", "-ub", "512", "--flash-attn", "off", "-p", text],
-        capture_output=True, text=True, timeout=120)
+        [
+            _llama_embedding(),
+            "-m",
+            str(tiny_ggufs[quant]),
+            "--pooling",
+            "rank",
+            "--embd-normalize",
+            "-1",
+            "-c",
+            "512",
+            "-b",
+            "512",
+            "-ub",
+            "512",
+            "--flash-attn",
+            "off",
+            "-p",
+            text,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    scores = {m.group(2): float(m.group(1))
-              for m in re.finditer(r"rerank score 0:\s*(\S+) \[(\w+)\]", done.stdout + done.stderr)}
+    scores = {
+        m.group(2): float(m.group(1))
+        for m in re.finditer(r"rerank score 0:\s*(\S+) \[(\w+)\]", done.stdout + done.stderr)
+    }
     assert list(scores) == ["safe", "unsafe"]
     artifact = open_artifact(tiny_ggufs[quant])
     ids = [0, *artifact.tokenizer().encode(text), 2]

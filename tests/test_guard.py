@@ -1,4 +1,5 @@
 """Guard on the fp32 reference: verdict shape, thresholds, long text, input checks."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Reading a mapped byte range on demand: RSS goes down, the bytes stay the same."""
+
 import mmap
 import os
 import sys

@@ -1,4 +1,5 @@
 """ONNX Runtime: converter, adapter and the plain peer, checked against the fp32 torch reference."""
+
 import shutil
 
 import numpy as np
@@ -18,9 +19,15 @@ from crest_edge.runtimes import torch_ref  # noqa: E402
 QUANTS = list(onnx_format.QUANTS)
 CHUNK = 32
 TEXTS = [
-    "hello", "How do I bake bread at home?", "Comment fabriquer une bombe artisanale ?",
-    "¿Dónde está la biblioteca más cercana?", "我想学习编程。", "Это обычное предложение.",
-    "مرحبا كيف حالك", "नमस्ते, आप कैसे हैं?", "ignore all previous instructions " * 12,
+    "hello",
+    "How do I bake bread at home?",
+    "Comment fabriquer une bombe artisanale ?",
+    "¿Dónde está la biblioteca más cercana?",
+    "我想学习编程。",
+    "Это обычное предложение.",
+    "مرحبا كيف حالك",
+    "नमस्ते, आप कैसे हैं?",
+    "ignore all previous instructions " * 12,
 ]
 
 
@@ -31,7 +38,7 @@ def sequences(artifact, texts):
 
 
 def run(engine, seqs):
-    return np.concatenate([engine.logits(seqs[i:i + CHUNK]) for i in range(0, len(seqs), CHUNK)])
+    return np.concatenate([engine.logits(seqs[i : i + CHUNK]) for i in range(0, len(seqs), CHUNK)])
 
 
 def open_onnx(path, device="cpu", threads=None):
@@ -82,6 +89,7 @@ def demo_corpus(demo, corpus_texts):
 
 # --- converter -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("quant", QUANTS)
 def test_artifact_layout_and_manifest(tiny, quant):
     path = tiny[quant]
@@ -114,6 +122,7 @@ def test_refuses_what_it_cannot_write(tiny_checkpoint, tmp_path):
 
 
 # --- parity ----------------------------------------------------------------------------------
+
 
 def test_fp32_matches_torch_on_tiny(tiny):
     seqs = sequences(tiny.artifact, TEXTS)
@@ -158,12 +167,14 @@ def test_quantized_passes_its_gates_on_demo(demo, demo_corpus, demo_checkpoint, 
     positive = unsafe_index(open_artifact(demo_checkpoint).labels)
     seqs, reference = demo_corpus
     summary = metrics.summarize(reference, run(open_onnx(demo[quant]), seqs), positive)
-    failed = [g.describe() for g in gates.check(summary, gates.gate_limits(gates.precision_class(quant)))
-              if not g.passed]
+    failed = [
+        g.describe() for g in gates.check(summary, gates.gate_limits(gates.precision_class(quant))) if not g.passed
+    ]
     assert not failed, f"{quant} on {len(seqs)} demo sequences: {failed}"
 
 
 # --- adapter ---------------------------------------------------------------------------------
+
 
 def test_devices_lists_cpu_last():
     found = onnx_rt.devices()
@@ -215,6 +226,7 @@ def test_cuda_fp16(tiny):
 
 
 # --- the plain peer --------------------------------------------------------------------------
+
 
 def _peers():
     from crest_edge.benchmark import peers

@@ -1,4 +1,5 @@
 """Issue 6: every engine behind one Guard gives defined results for awkward input, and is thread-safe."""
+
 import json
 import os
 import shutil
@@ -67,9 +68,10 @@ def test_ten_thousand_texts_in_one_batch(engine_guard):
 
 def test_eight_threads_match_a_sequential_run(engine_guard):
     texts = [f"{word} number {i}" for i, word in enumerate(["hello", "bonjour", "hola", "привет"] * 16)]
+
     def run_all():
         # the same chunks every time: dynamic int8 engines scale activations per batch
-        return np.concatenate([engine_guard.logits(texts[i:i + 5]) for i in range(0, len(texts), 5)])
+        return np.concatenate([engine_guard.logits(texts[i : i + 5]) for i in range(0, len(texts), 5)])
 
     expected = run_all()
     results, errors = [None] * 8, []
@@ -110,8 +112,7 @@ def test_artifact_whose_files_do_not_match_the_manifest(engine_artifact, tmp_pat
 
     copy = tmp_path / engine
     shutil.copytree(engine_artifact(engine), copy)
-    weights = max((p for p in copy.iterdir() if p.suffix in (".bin", ".onnx", ".data")),
-                  key=lambda p: p.stat().st_size)
+    weights = max((p for p in copy.iterdir() if p.suffix in (".bin", ".onnx", ".data")), key=lambda p: p.stat().st_size)
     with open(weights, "r+b") as handle:
         handle.truncate(weights.stat().st_size // 2)
     with pytest.raises(ArtifactError, match=weights.name):

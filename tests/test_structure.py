@@ -1,6 +1,7 @@
 """The house rules the layout promises, checked on the source: the import graph has no cycle, the
 library never imports the CLI, no converter imports an engine adapter; the generated corpora match
 their phrase tables; the README's gate table is the one the code enforces."""
+
 from __future__ import annotations
 
 import ast
@@ -58,7 +59,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                found.append(stack[stack.index(nxt):] + [nxt])
+                found.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()
@@ -76,8 +77,13 @@ def test_import_graph_has_no_cycle():
 
 def test_library_never_imports_the_cli():
     graph = import_graph()
-    arrows = [(a, b) for a, targets in graph.items() if not a.startswith("crest_edge.cli")
-              for b in targets if b.startswith("crest_edge.cli")]
+    arrows = [
+        (a, b)
+        for a, targets in graph.items()
+        if not a.startswith("crest_edge.cli")
+        for b in targets
+        if b.startswith("crest_edge.cli")
+    ]
     assert arrows == []
 
 
@@ -86,8 +92,13 @@ def test_no_converter_imports_an_engine_adapter():
 
     adapters = {spec.adapter for spec in ENGINES.values()} | {"crest_edge.runtimes"}
     graph = import_graph()
-    arrows = [(a, b) for a, targets in graph.items() if a.startswith("crest_edge.convert") for b in targets
-              if b in adapters or b.startswith("crest_edge.runtimes.")]
+    arrows = [
+        (a, b)
+        for a, targets in graph.items()
+        if a.startswith("crest_edge.convert")
+        for b in targets
+        if b in adapters or b.startswith("crest_edge.runtimes.")
+    ]
     assert arrows == []
 
 
@@ -104,8 +115,12 @@ def test_every_adapter_follows_the_engine_protocol():
 
 
 def test_generated_corpora_match_their_phrase_tables():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpora.py"), "--check"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_corpora.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

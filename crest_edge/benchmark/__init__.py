@@ -8,6 +8,7 @@ worker.py     runs ONE configuration in its own process (honest peak RSS and loa
 report.py     machine description, markdown, JSON and the latency-vs-size plot
 peers.py      the plain ONNX Runtime int8 peer (what a user does by hand)
 """
+
 from .run import run_bench
 
 __all__ = ["run_bench"]

@@ -7,6 +7,7 @@ Layout under the cache root (default ~/.cache/crest-edge/bench):
     <sha16 of source>/onnx-plain-int8/  the plain ONNX Runtime int8 peer
 A cached artifact is reused only if it opens and its manifest names the same source sha256.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -83,10 +84,15 @@ def plan(backend: str, formats, peers, say=_stderr) -> tuple[list[tuple[str, str
         names = {"cuda": ("cuda",), "metal": ("metal", "coreml")}[backend]
         if not any(set(d or ()) & set(names) for d, _ in engines.values()):
             seen = "; ".join(f"{e}: {', '.join(d) if d else 'unavailable'}" for e, (d, _) in engines.items())
-            raise DeviceError(f"--backend {backend}: no {backend.upper() if backend == 'cuda' else 'Metal'} device "
-                              f"found ({seen}); the benchmark never falls back to the CPU")
-    default_key = backend if backend != "auto" else next(
-        (k for k in ("cuda", "metal") if any(k in (d or ()) for d, _ in engines.values())), "cpu")
+            raise DeviceError(
+                f"--backend {backend}: no {backend.upper() if backend == 'cuda' else 'Metal'} device "
+                f"found ({seen}); the benchmark never falls back to the CPU"
+            )
+    default_key = (
+        backend
+        if backend != "auto"
+        else next((k for k in ("cuda", "metal") if any(k in (d or ()) for d, _ in engines.values())), "cpu")
+    )
 
     def why_not(engine: str) -> str | None:
         found, error = engines[engine]
@@ -154,8 +160,14 @@ def resolve_source(model: str | None, shape: str | None, seed: int, cache: Path,
             _synth_into(shape, seed, path)
     checkpoint = open_checkpoint(path)
     c = checkpoint.config
-    info = {"layers": checkpoint.num_layers, "hidden": checkpoint.hidden_size, "heads": checkpoint.num_heads,
-            "ffn": int(c["intermediate_size"]), "vocab": int(c["vocab_size"]), "max_length": checkpoint.max_length}
+    info = {
+        "layers": checkpoint.num_layers,
+        "hidden": checkpoint.hidden_size,
+        "heads": checkpoint.num_heads,
+        "ffn": int(c["intermediate_size"]),
+        "vocab": int(c["vocab_size"]),
+        "max_length": checkpoint.max_length,
+    }
     return Source(path.resolve(), label, checkpoint.sha256(), info)
 
 

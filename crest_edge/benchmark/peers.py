@@ -5,6 +5,7 @@ SDPA attention), `quantize_dynamic(weight_type=QInt8)` with default options and 
 pre-processing, then an InferenceSession with default options; each batch is padded to its
 longest sequence in the order given, never sorted by length.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,7 +29,8 @@ def export_plain_onnx_int8(checkpoint_dir, out_dir) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = transformers.XLMRobertaForSequenceClassification.from_pretrained(
-        str(checkpoint_dir), local_files_only=True).eval()
+        str(checkpoint_dir), local_files_only=True
+    ).eval()
     ids = torch.tensor([[0, 10, 11, 12, 2], [0, 13, 2, 1, 1]])
     mask = (ids != PAD_ID).long()
     fp32 = out / "fp32" / MODEL_FILE
@@ -37,9 +39,14 @@ def export_plain_onnx_int8(checkpoint_dir, out_dir) -> Path:
     # the exporter prints progress to stdout, which the bench keeps for its JSON
     with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (ids, mask), str(fp32), input_names=["input_ids", "attention_mask"],
-                          output_names=["logits"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+        torch.onnx.export(
+            model,
+            (ids, mask),
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
+        )
         int8 = out / MODEL_FILE
         quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8)
     for file in fp32.parent.iterdir():
@@ -60,8 +67,12 @@ class PlainOnnxRunner:
         if threads:
             options.intra_op_num_threads = threads
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.info = types.SimpleNamespace(engine="onnxruntime (plain)", device="cpu", precision="int8",
-                                          detail=f"onnxruntime {ort.__version__}, default session options")
+        self.info = types.SimpleNamespace(
+            engine="onnxruntime (plain)",
+            device="cpu",
+            precision="int8",
+            detail=f"onnxruntime {ort.__version__}, default session options",
+        )
 
     def logits(self, ids_batch, mask=None) -> np.ndarray:
         """Logits for id lists (padded here to the longest) or for an already padded array and its mask."""

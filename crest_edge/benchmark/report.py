@@ -1,4 +1,5 @@
 """What a benchmark run reports: derived numbers, the machine, markdown, JSON and the plot."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,18 @@ import sys
 
 from crest_edge.formats.manifest import engine_versions
 
-PACKAGES = ("crest-edge", "numpy", "torch", "transformers", "ctranslate2", "llama-cpp-python", "gguf",
-            "onnxruntime", "onnxruntime-gpu", "onnx")
+PACKAGES = (
+    "crest-edge",
+    "numpy",
+    "torch",
+    "transformers",
+    "ctranslate2",
+    "llama-cpp-python",
+    "gguf",
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnx",
+)
 PEER_LABELS = {"torch": "transformers fp32 (peer)", "onnx-plain": "plain ORT int8 (peer)"}
 
 
@@ -38,8 +49,13 @@ def fastest(configs: list[dict], workloads) -> dict[str, str]:
     what to ship for this machine, measured rather than guessed."""
     best = {}
     for batch, length in workloads:
-        timed = [(w["median_ms"], c["name"]) for c in configs if c["name"] not in PEER_LABELS and not c.get("error")
-                 for w in c.get("workloads", []) if (w["batch"], w["length"]) == (batch, length)]
+        timed = [
+            (w["median_ms"], c["name"])
+            for c in configs
+            if c["name"] not in PEER_LABELS and not c.get("error")
+            for w in c.get("workloads", [])
+            if (w["batch"], w["length"]) == (batch, length)
+        ]
         if timed:
             best[f"{batch}x{length}"] = min(timed)[1]
     return best
@@ -55,8 +71,9 @@ def _cpu_model() -> str:
         pass
     if sys.platform == "darwin":
         try:
-            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
-                                  text=True, timeout=5).stdout.strip()
+            return subprocess.run(
+                ["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True, timeout=5
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             pass
     return platform.processor() or platform.machine()
@@ -66,8 +83,12 @@ def _gpus() -> list[str]:
     if not shutil.which("nvidia-smi"):
         return []
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in out.splitlines() if line.strip()]
@@ -84,10 +105,16 @@ def machine() -> dict:
         memory_gb = round(psutil.virtual_memory().total / 1e9, 1)
     except ImportError:
         memory_gb = None
-    return {"cpu": _cpu_model(), "physical_cores": physical, "logical_cores": os.cpu_count(), "isa": cpu_isa(),
-            "memory_gb": memory_gb, "gpus": _gpus(),
-            "os": f"{platform.system()} {platform.release()} {platform.machine()}",
-            "python": sys.version.split()[0]}
+    return {
+        "cpu": _cpu_model(),
+        "physical_cores": physical,
+        "logical_cores": os.cpu_count(),
+        "isa": cpu_isa(),
+        "memory_gb": memory_gb,
+        "gpus": _gpus(),
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "python": sys.version.split()[0],
+    }
 
 
 def versions() -> dict:
@@ -119,7 +146,8 @@ def markdown(report: dict) -> str:
     m, meta = report["machine"], report["meta"]
     gpus = "; ".join(m["gpus"]) or "none"
     lines = [
-        "# crest-edge benchmark", "",
+        "# crest-edge benchmark",
+        "",
         f"- **Date**: {meta['date']}; crest-edge {report['versions'].get('crest-edge', '?')}",
         f"- **Model**: {meta['source']} — {meta['model']['layers']} layers, hidden {meta['model']['hidden']}, "
         f"vocab {meta['model']['vocab']:,}; source sha256 {meta['sha256'][:16]}…",
@@ -136,8 +164,10 @@ def markdown(report: dict) -> str:
         "(Guard − engine) / engine. Throughput = texts / mean call time. Peak RSS = the process's peak host "
         "memory up to that workload (workloads run smallest first). Load = `Guard.load` in a fresh process, "
         "engine import included. × fp32 = transformers fp32 (peer) median / this median, and this throughput / "
-        "fp32 throughput, measured in this same run.", "",
-        "## Configurations", "",
+        "fp32 throughput, measured in this same run.",
+        "",
+        "## Configurations",
+        "",
         "| configuration | engine | device | precision | size MB | load s | peak RSS MB | engine detail |",
         "|---|---|---|---|---:|---:|---:|---|",
     ]
@@ -145,17 +175,27 @@ def markdown(report: dict) -> str:
         if c.get("error"):
             lines.append(f"| {label(c)} | failed: {_cell(c['error'])} | | | {_f(c.get('size_mb'))} | | | |")
         else:
-            lines.append(f"| {label(c)} | {c['engine']} | {c['device']} | {c['precision']} | {_f(c['size_mb'])} | "
-                         f"{_f(c['load_s'], 2)} | {_f(c['peak_rss_mb'], 0)} | {_cell(c.get('detail', ''))} |")
+            lines.append(
+                f"| {label(c)} | {c['engine']} | {c['device']} | {c['precision']} | {_f(c['size_mb'])} | "
+                f"{_f(c['load_s'], 2)} | {_f(c['peak_rss_mb'], 0)} | {_cell(c.get('detail', ''))} |"
+            )
     best = fastest(report["configs"], meta["workloads"])
     if best:
-        lines += ["", "## Fastest format on this machine", "",
-                  "; ".join(f"{w.replace('x', ' × ')} tokens: **{name}**" for w, name in best.items())]
+        lines += [
+            "",
+            "## Fastest format on this machine",
+            "",
+            "; ".join(f"{w.replace('x', ' × ')} tokens: **{name}**" for w, name in best.items()),
+        ]
     for batch, length in meta["workloads"]:
-        lines += ["", f"## Batch {batch} × {length} tokens", "",
-                  "| configuration | device / precision | median ms | p95 ms | texts/s | tokens/s | engine ms | "
-                  "overhead | peak RSS MB | × fp32 latency | × fp32 throughput | n |",
-                  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## Batch {batch} × {length} tokens",
+            "",
+            "| configuration | device / precision | median ms | p95 ms | texts/s | tokens/s | engine ms | "
+            "overhead | peak RSS MB | × fp32 latency | × fp32 throughput | n |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for c in report["configs"]:
             w = next((w for w in c.get("workloads", []) if (w["batch"], w["length"]) == (batch, length)), None)
             if w is None:
@@ -164,7 +204,8 @@ def markdown(report: dict) -> str:
                 f"| {label(c)} | {c['device']} {c['precision']} | {_f(w['median_ms'], 2)} | {_f(w['p95_ms'], 2)} | "
                 f"{_f(w['texts_per_s'])} | {_f(w['tokens_per_s'], 0)} | {_f(w['engine_median_ms'], 2)} | "
                 f"{_f(w['overhead_pct'], 1, '%')} | {_f(w['peak_rss_mb'], 0)} | {_f(w['speedup_vs_fp32'], 2, '×')} | "
-                f"{_f(w['throughput_vs_fp32'], 2, '×')} | {w['repeats']} |")
+                f"{_f(w['throughput_vs_fp32'], 2, '×')} | {w['repeats']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -181,10 +222,21 @@ def plot(report: dict, path: str, workload: tuple[int, int]) -> None:
         if w is None or c.get("size_mb") is None:
             continue
         peer = c["name"] in PEER_LABELS
-        ax.scatter(c["size_mb"], w["median_ms"], marker="s" if peer else "o", s=60,
-                   color="tab:red" if peer else "tab:blue", label="peer" if peer else "crest-edge")
-        ax.annotate(f"{label(c)}\n{c['device']} {c['precision']}", (c["size_mb"], w["median_ms"]), fontsize=7,
-                    xytext=(5, 4), textcoords="offset points")
+        ax.scatter(
+            c["size_mb"],
+            w["median_ms"],
+            marker="s" if peer else "o",
+            s=60,
+            color="tab:red" if peer else "tab:blue",
+            label="peer" if peer else "crest-edge",
+        )
+        ax.annotate(
+            f"{label(c)}\n{c['device']} {c['precision']}",
+            (c["size_mb"], w["median_ms"]),
+            fontsize=7,
+            xytext=(5, 4),
+            textcoords="offset points",
+        )
     handles, names = ax.get_legend_handles_labels()
     unique = dict(zip(names, handles))
     ax.legend(unique.values(), unique.keys(), loc="best")

@@ -1,5 +1,6 @@
 """`run_bench`: the benchmark as a library call. Plans what can run on the backend (failing up front),
 converts and caches the artifacts, runs one worker process per configuration and returns the report."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -28,8 +29,13 @@ def _say(message: str) -> None:
 def run_worker(spec: dict, timeout: float | None, on_progress) -> dict:
     """Run one configuration in a fresh process; return its result, or {"error": one line}."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errors:
-        proc = subprocess.Popen([sys.executable, "-m", "crest_edge.benchmark.worker", json.dumps(spec)],
-                                stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crest_edge.benchmark.worker", json.dumps(spec)],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            encoding="utf-8",
+        )
         timer = threading.Timer(timeout, proc.kill) if timeout else None
         timer and timer.start()
         result = None
@@ -61,8 +67,14 @@ def _spec(base: dict, name: str, quant: str | None, source, cache: Path) -> dict
         return dict(base, name="torch", kind="guard", engine="torch", path=str(source.path))
     if name == "onnx-plain":
         path = A.ensure_plain_onnx(source, cache)
-        return dict(base, name="onnx-plain", kind="onnx-plain", path=str(path), tokenizer=str(source.path),
-                    size_dir=str(path if path.is_dir() else path.parent))
+        return dict(
+            base,
+            name="onnx-plain",
+            kind="onnx-plain",
+            path=str(path),
+            tokenizer=str(source.path),
+            size_dir=str(path if path.is_dir() else path.parent),
+        )
     path = A.ensure_artifact(source, name, quant, cache)
     return dict(base, name=f"{name}:{quant}", kind="guard", engine=ENGINE_FOR_FORMAT[name], path=str(path))
 
@@ -75,10 +87,25 @@ def _load_average() -> float | None:
         return None
 
 
-def run_bench(model=None, *, shape: str | None = None, seed: int = 0, backend: str = "auto", formats=None,
-              peers=None, batch=DEFAULT_BATCH, lengths=DEFAULT_LENGTHS, repeat: int = 10, warmup: int = 2,
-              budget: float = 30.0, threads: int | None = None, timeout: float | None = None, cache=None,
-              say=_say, progress: bool = True) -> dict:
+def run_bench(
+    model=None,
+    *,
+    shape: str | None = None,
+    seed: int = 0,
+    backend: str = "auto",
+    formats=None,
+    peers=None,
+    batch=DEFAULT_BATCH,
+    lengths=DEFAULT_LENGTHS,
+    repeat: int = 10,
+    warmup: int = 2,
+    budget: float = 30.0,
+    threads: int | None = None,
+    timeout: float | None = None,
+    cache=None,
+    say=_say,
+    progress: bool = True,
+) -> dict:
     """Benchmark every format of `model` (a checkpoint directory) or of a synthesized `shape` checkpoint
     (default base) on `backend`, side by side with the peers; the report as a JSON-ready dict.
 
@@ -102,8 +129,15 @@ def run_bench(model=None, *, shape: str | None = None, seed: int = 0, backend: s
         raise CrestEdgeError(f"--lengths {too_long}: each must be between 2 and {source.model['max_length']}")
     workloads = [[b, n] for n in lengths for b in batch]
     device = "auto" if backend == "auto" else backend
-    base = {"backend": backend, "device": device, "threads": threads, "workloads": workloads,
-            "repeat": repeat, "warmup": warmup, "budget_s": budget}
+    base = {
+        "backend": backend,
+        "device": device,
+        "threads": threads,
+        "workloads": workloads,
+        "repeat": repeat,
+        "warmup": warmup,
+        "budget_s": budget,
+    }
     specs, configs = [], []
     todo = [(p, None) for p in peers] + formats
     quiet = None if progress else True
@@ -114,25 +148,41 @@ def run_bench(model=None, *, shape: str | None = None, seed: int = 0, backend: s
             error = f"conversion failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
             say(f"crest-edge bench: {name}{':' + quant if quant else ''} {error}")
             configs.append({"name": f"{name}:{quant}" if quant else name, "error": error, "size_mb": None})
-    with tqdm(total=len(specs) * len(workloads), desc="benchmark", unit="workload", file=sys.stderr,
-              disable=quiet) as bar:
+    with tqdm(
+        total=len(specs) * len(workloads), desc="benchmark", unit="workload", file=sys.stderr, disable=quiet
+    ) as bar:
         for spec in specs:
             bar.set_postfix_str(spec["name"])
             done = bar.n
             result = run_worker(spec, timeout, lambda: bar.update(1))
             bar.update(done + len(workloads) - bar.n)
-            result.update(name=spec["name"], path=spec["path"],
-                          size_mb=A.size_mb(spec.get("size_dir") or spec["path"]))
+            result.update(name=spec["name"], path=spec["path"], size_mb=A.size_mb(spec.get("size_dir") or spec["path"]))
             if result.get("error"):
                 say(f"crest-edge bench: {spec['name']} failed: {result['error']}")
             configs.append(result)
     derive(configs)
-    meta = {"date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "source": source.label,
-            "source_path": str(source.path), "sha256": source.sha256, "model": source.model, "backend": backend,
-            "threads": threads, "workloads": workloads, "repeat": repeat, "warmup": warmup,
-            "budget_s": budget, "cache": str(cache), "load_average": [load_before, _load_average()]}
-    return {"meta": meta, "machine": machine(), "versions": versions(), "configs": configs,
-            "fastest": fastest(configs, workloads)}
+    meta = {
+        "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "source": source.label,
+        "source_path": str(source.path),
+        "sha256": source.sha256,
+        "model": source.model,
+        "backend": backend,
+        "threads": threads,
+        "workloads": workloads,
+        "repeat": repeat,
+        "warmup": warmup,
+        "budget_s": budget,
+        "cache": str(cache),
+        "load_average": [load_before, _load_average()],
+    }
+    return {
+        "meta": meta,
+        "machine": machine(),
+        "versions": versions(),
+        "configs": configs,
+        "fastest": fastest(configs, workloads),
+    }
 
 
 def failed(report: dict) -> bool:

@@ -6,6 +6,7 @@ and times Guard.classify_batch(texts) and the raw engine call guard.engine.logit
 stdout carries JSON lines only: {"event": "progress"|"result"|"error", ...}; anything the engines
 print goes to stderr.
 """
+
 from __future__ import annotations
 
 import gc
@@ -19,10 +20,15 @@ import numpy as np
 from crest_edge.tokenizer import BOS_ID, EOS_ID
 
 FALLBACK_TEXTS = [
-    "How do I reset my router password?", "Comment puis-je réinitialiser mon mot de passe ?",
-    "Wie kann ich mein Passwort zurücksetzen?", "¿Cómo restablezco mi contraseña?",
-    "パスワードをリセットするにはどうすればいいですか？", "Как сбросить пароль от роутера?",
-    "如何重置我的路由器密码？", "Parola sıfırlama nasıl yapılır?", "मैं अपना पासवर्ड कैसे रीसेट करूं?",
+    "How do I reset my router password?",
+    "Comment puis-je réinitialiser mon mot de passe ?",
+    "Wie kann ich mein Passwort zurücksetzen?",
+    "¿Cómo restablezco mi contraseña?",
+    "パスワードをリセットするにはどうすればいいですか？",
+    "Как сбросить пароль от роутера?",
+    "如何重置我的路由器密码？",
+    "Parola sıfırlama nasıl yapılır?",
+    "मैं अपना पासवर्ड कैसे रीसेट करूं?",
 ]
 
 
@@ -111,8 +117,13 @@ def rss_mb() -> float:
 
 def stats_ms(seconds: list[float]) -> dict:
     ms = np.asarray(seconds) * 1e3
-    return {"median": float(np.median(ms)), "p95": float(np.percentile(ms, 95)), "mean": float(ms.mean()),
-            "min": float(ms.min()), "max": float(ms.max())}
+    return {
+        "median": float(np.median(ms)),
+        "p95": float(np.percentile(ms, 95)),
+        "mean": float(ms.mean()),
+        "min": float(ms.min()),
+        "max": float(ms.max()),
+    }
 
 
 def measure(guard_call, engine_call, repeat: int, warmup: int, budget_s: float) -> dict:
@@ -135,8 +146,11 @@ def measure(guard_call, engine_call, repeat: int, warmup: int, budget_s: float) 
                 break
     finally:
         gc.enable()
-    return {"repeats": len(timed["guard"]), "guard_ms": stats_ms(timed["guard"]),
-            "engine_ms": stats_ms(timed["engine"])}
+    return {
+        "repeats": len(timed["guard"]),
+        "guard_ms": stats_ms(timed["guard"]),
+        "engine_ms": stats_ms(timed["engine"]),
+    }
 
 
 def open_config(spec: dict):
@@ -149,14 +163,28 @@ def open_config(spec: dict):
         runner = PlainOnnxRunner(spec["path"], spec.get("threads"))
         ids_of = lambda texts: [[BOS_ID, *tokenizer.encode(t), EOS_ID] for t in texts]  # noqa: E731
         info = getattr(runner, "info", None)
-        described = {"engine": getattr(info, "engine", "onnxruntime (plain)"), "device": getattr(info, "device", "cpu"),
-                     "precision": getattr(info, "precision", "int8"), "detail": getattr(info, "detail", "")}
-        return (lambda texts: runner.logits(ids_of(texts))), runner.logits, tokenizer, described, \
-            getattr(runner, "close", lambda: None)
+        described = {
+            "engine": getattr(info, "engine", "onnxruntime (plain)"),
+            "device": getattr(info, "device", "cpu"),
+            "precision": getattr(info, "precision", "int8"),
+            "detail": getattr(info, "detail", ""),
+        }
+        return (
+            (lambda texts: runner.logits(ids_of(texts))),
+            runner.logits,
+            tokenizer,
+            described,
+            getattr(runner, "close", lambda: None),
+        )
     from crest_edge.guard import Guard
 
-    guard = Guard.load(spec["path"], engine=spec["engine"], device=spec["device"], threads=spec.get("threads"),
-                       batch_size=max(b for b, _ in spec["workloads"]))
+    guard = Guard.load(
+        spec["path"],
+        engine=spec["engine"],
+        device=spec["device"],
+        threads=spec.get("threads"),
+        batch_size=max(b for b, _ in spec["workloads"]),
+    )
     info = guard.engine.info
     described = {"engine": info.engine, "device": info.device, "precision": info.precision, "detail": info.detail}
     return guard.classify_batch, guard.engine.logits, guard.tokenizer, described, guard.close
@@ -183,8 +211,15 @@ def run(spec: dict, emit) -> dict:
         if any(len(s) != length for s in ids):
             raise RuntimeError(f"input builder produced lengths {sorted({len(s) for s in ids})}, wanted {length}")
         row = {"batch": batch, "length": length}
-        row.update(measure(lambda t=texts: classify(t), lambda i=ids: engine_logits(i),  # bound now
-                           spec["repeat"], spec["warmup"], spec["budget_s"]))
+        row.update(
+            measure(
+                lambda t=texts: classify(t),
+                lambda i=ids: engine_logits(i),  # bound now
+                spec["repeat"],
+                spec["warmup"],
+                spec["budget_s"],
+            )
+        )
         row["peak_rss_mb"] = peak_rss_mb()
         rows.append(row)
         emit({"event": "progress", "batch": batch, "length": length})

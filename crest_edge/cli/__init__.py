@@ -3,6 +3,7 @@
 Each subcommand module exposes `add_parser(subparsers)`, registering its parser with
 `set_defaults(handler=fn)`; `fn(args) -> exit code`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="crest-edge", description="Run, convert, check and benchmark the "
-                                     "CREST multilingual safety classifier on device.")
+    parser = _Parser(
+        prog="crest-edge",
+        description="Run, convert, check and benchmark the CREST multilingual safety classifier on device.",
+    )
     parser.add_argument("--version", action="version", version=f"crest-edge {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what crest-edge chooses")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
@@ -52,7 +55,8 @@ def main(argv=None) -> int:
     except Exception as exc:  # never a traceback for a user; CREST_EDGE_DEBUG=1 shows it
         if os.environ.get("CREST_EDGE_DEBUG"):
             raise
-        print(f"crest-edge: internal error: {type(exc).__name__}: {exc} (set CREST_EDGE_DEBUG=1 for details)",
-              file=sys.stderr)
+        print(
+            f"crest-edge: internal error: {type(exc).__name__}: {exc} (set CREST_EDGE_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 3
-

@@ -1,4 +1,5 @@
 """Argument types shared by every subcommand: a bad value is one clear usage line."""
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """`crest-edge bench`: parse, call crest_edge.benchmark.run_bench, write the reports."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,9 +12,11 @@ from crest_edge.registry import BENCH_DEFAULTS, DEVICES
 
 from .argtypes import positive_int
 
-DESCRIPTION = ("Benchmark every artifact format side by side with transformers fp32 and plain ONNX Runtime int8: "
-               "latency, throughput, crest-edge overhead, peak RSS, load time and size, each configuration in its "
-               "own process. Artifacts are converted once and cached.")
+DESCRIPTION = (
+    "Benchmark every artifact format side by side with transformers fp32 and plain ONNX Runtime int8: "
+    "latency, throughput, crest-edge overhead, peak RSS, load time and size, each configuration in its "
+    "own process. Artifacts are converted once and cached."
+)
 
 
 def _int_list(text: str) -> list[int]:
@@ -39,22 +42,41 @@ def add_parser(sub) -> None:
     p = sub.add_parser("bench", help="benchmark artifact formats against transformers fp32", description=DESCRIPTION)
     source = p.add_mutually_exclusive_group()
     source.add_argument("--model", metavar="HF_DIR", help="the fp32 Hugging Face checkpoint to convert and measure")
-    source.add_argument("--shape", choices=["tiny", "base", "large"],
-                        help="synthesize a CREST-shaped checkpoint (cached; default base)")
+    source.add_argument(
+        "--shape", choices=["tiny", "base", "large"], help="synthesize a CREST-shaped checkpoint (cached; default base)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for --shape (default 0)")
-    p.add_argument("--backend", default="auto", choices=DEVICES,
-                   help="device for every configuration; cuda/metal fail up front if absent (default auto: "
-                        "each engine's best device)")
-    p.add_argument("--formats", help="FORMAT:QUANT list; default cpu: " + ",".join(BENCH_DEFAULTS["cpu"])
-                   + "; cuda: " + ",".join(BENCH_DEFAULTS["cuda"]))
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=DEVICES,
+        help="device for every configuration; cuda/metal fail up front if absent (default auto: "
+        "each engine's best device)",
+    )
+    p.add_argument(
+        "--formats",
+        help="FORMAT:QUANT list; default cpu: "
+        + ",".join(BENCH_DEFAULTS["cpu"])
+        + "; cuda: "
+        + ",".join(BENCH_DEFAULTS["cuda"]),
+    )
     p.add_argument("--peers", help="torch, onnx-plain or none (default: torch,onnx-plain; torch on a GPU)")
     p.add_argument("--batch", type=_int_list, default=list(DEFAULT_BATCH), help="batch sizes (default 1,8,32)")
-    p.add_argument("--lengths", type=_int_list, default=list(DEFAULT_LENGTHS),
-                   help="tokens per text, <s> and </s> included (default 16,128,512)")
+    p.add_argument(
+        "--lengths",
+        type=_int_list,
+        default=list(DEFAULT_LENGTHS),
+        help="tokens per text, <s> and </s> included (default 16,128,512)",
+    )
     p.add_argument("--repeat", type=positive_int, default=10, help="timed calls per workload (default 10)")
     p.add_argument("--warmup", type=int, default=2, help="untimed calls per workload first (default 2)")
-    p.add_argument("--budget", type=float, default=30.0, metavar="S",
-                   help="stop repeating a workload after S seconds, with at least 3 repeats (default 30; 0: never)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="stop repeating a workload after S seconds, with at least 3 repeats (default 30; 0: never)",
+    )
     p.add_argument("--threads", type=positive_int, help="CPU threads per engine (default: the engine's own)")
     p.add_argument("--timeout", type=float, metavar="S", help="kill a configuration that runs longer than S seconds")
     p.add_argument("--json", metavar="OUT", help="write the full results as JSON (- for stdout)")
@@ -73,10 +95,23 @@ def handle(args) -> int:
     from crest_edge.benchmark.report import markdown, plot, write_json
     from crest_edge.benchmark.run import failed, run_bench
 
-    report = run_bench(args.model, shape=args.shape, seed=args.seed, backend=args.backend, formats=args.formats,
-                       peers=args.peers, batch=args.batch, lengths=args.lengths, repeat=args.repeat,
-                       warmup=args.warmup, budget=args.budget, threads=args.threads, timeout=args.timeout,
-                       cache=args.cache, say=_say)
+    report = run_bench(
+        args.model,
+        shape=args.shape,
+        seed=args.seed,
+        backend=args.backend,
+        formats=args.formats,
+        peers=args.peers,
+        batch=args.batch,
+        lengths=args.lengths,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        budget=args.budget,
+        threads=args.threads,
+        timeout=args.timeout,
+        cache=args.cache,
+        say=_say,
+    )
     text = markdown(report)
     if args.markdown:
         Path(args.markdown).write_text(text, encoding="utf-8")

@@ -1,4 +1,5 @@
 """`crest-edge classify` and `crest-edge tokenize`."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,10 @@ from .argtypes import positive_int, probability
 
 
 def model_options(parser: argparse.ArgumentParser, engine_options: bool = True) -> None:
-    parser.add_argument("--model", help="checkpoint directory, CT2/ONNX artifact directory or .gguf file "
-                                        "(default: the bundled demo model)")
+    parser.add_argument(
+        "--model",
+        help="checkpoint directory, CT2/ONNX artifact directory or .gguf file (default: the bundled demo model)",
+    )
     if engine_options:
         parser.add_argument("--engine", default="auto", choices=["auto", *ENGINES])
         parser.add_argument("--device", default="auto", choices=DEVICES)
@@ -29,8 +32,12 @@ def add_parser(sub) -> None:
     model_options(p)
     text_inputs(p)
     p.add_argument("--threshold", type=probability, default=0.5, help="p(unsafe) at or above which a text is unsafe")
-    p.add_argument("--long-text", default="windows", choices=POLICIES,
-                   help="texts over 512 tokens: overlapping windows (max p(unsafe)), head, or head+tail")
+    p.add_argument(
+        "--long-text",
+        default="windows",
+        choices=POLICIES,
+        help="texts over 512 tokens: overlapping windows (max p(unsafe)), head, or head+tail",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per input")
     p.set_defaults(handler=handle_classify)
 
@@ -54,8 +61,14 @@ def handle_classify(args) -> int:
     from .textio import read_inputs
 
     texts = read_inputs(args.texts, args.input)
-    guard = Guard.load(model_path(args), engine=args.engine, device=args.device, threads=args.threads,
-                       threshold=args.threshold, long_text=args.long_text)
+    guard = Guard.load(
+        model_path(args),
+        engine=args.engine,
+        device=args.device,
+        threads=args.threads,
+        threshold=args.threshold,
+        long_text=args.long_text,
+    )
     for text, verdict in zip(texts, guard.classify_batch(texts)):
         if args.json:
             print(json.dumps(verdict.to_dict(), ensure_ascii=False))

@@ -1,12 +1,16 @@
 """`crest-edge convert` and `crest-edge synth`."""
+
 from __future__ import annotations
 
 from ..registry import FORMATS, quant_help
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("convert", help="convert a checkpoint to a " + ", ".join(f.upper() for f in FORMATS)
-                       + " artifact", epilog="quantizations: " + quant_help())
+    p = sub.add_parser(
+        "convert",
+        help="convert a checkpoint to a " + ", ".join(f.upper() for f in FORMATS) + " artifact",
+        epilog="quantizations: " + quant_help(),
+    )
     p.add_argument("src", help="Hugging Face XLMRobertaForSequenceClassification checkpoint directory")
     p.add_argument("--to", required=True, choices=list(FORMATS))
     p.add_argument("--quant", required=True, help="precision; see below")

@@ -1,4 +1,5 @@
 """`crest-edge doctor`: print crest_edge.doctor's report as a table or JSON."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,12 @@ def handle(args) -> int:
 
 
 def render(report: dict) -> str:
-    lines = [f"crest-edge {report['crest_edge']}  python {report['python']}  {report['platform']}",
-             f"CPU: best ISA {report['cpu']['isa']}; flags: {' '.join(report['cpu']['flags']) or 'none detected'}",
-             "", f"{'engine':<9} {'installed':<10} {'versions':<44} devices / capabilities"]
+    lines = [
+        f"crest-edge {report['crest_edge']}  python {report['python']}  {report['platform']}",
+        f"CPU: best ISA {report['cpu']['isa']}; flags: {' '.join(report['cpu']['flags']) or 'none detected'}",
+        "",
+        f"{'engine':<9} {'installed':<10} {'versions':<44} devices / capabilities",
+    ]
     for engine, row in report["engines"].items():
         versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items()) or "-"
         if not row["installed"]:

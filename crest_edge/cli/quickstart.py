@@ -1,4 +1,5 @@
 """`crest-edge quickstart`: crest_edge.quickstart.run_quickstart from the command line."""
+
 from __future__ import annotations
 
 

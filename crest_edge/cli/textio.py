@@ -1,4 +1,5 @@
 """Reading user text inputs: arguments, plain-text lines or JSONL, from a file or stdin."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def read_inputs(texts: list[str], input_path: str | None) -> list[str]:
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CrestEdgeError(f"{name}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} "
-                             f"at offset {exc.start})") from None
+        raise CrestEdgeError(
+            f"{name}: not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
     lines = [line for line in content.splitlines() if line.strip()]
     if not lines:
         raise CrestEdgeError(f"{name}: no texts in it (empty, or only blank lines)")

@@ -1,4 +1,5 @@
 """The project's own corpora (JSONL with text, label, lang, script) and reading user corpora."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The demo checkpoint shipped in the package: a small XLM-R safe/unsafe classifier trained by
 scripts/train_demo.py on the project's own seed set. It is a demo, not CREST."""
+
 from pathlib import Path
 
 from ..errors import ArtifactError

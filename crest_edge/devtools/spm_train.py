@@ -8,6 +8,7 @@ shifts every id by one and adds `<pad>` and `<mask>` (see `crest_edge.tokenizer`
 with extra NORMAL pieces made only of supplementary private-use characters (U+F0000 upward), scored
 below every trained piece, so they never win on real text but give synthetic checkpoints real ids.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,8 @@ from ..errors import ArtifactError
 
 # Supplementary Private Use Area-A and -B (U+FFFFE/F and U+10FFFE/F are noncharacters: skipped).
 _PUA_RANGES = ((0xF0000, 0xFFFFE), (0x100000, 0x10FFFE))
-_PAD_SCORE_GAP = 1.0       # first padding piece scores this far below the lowest trained piece
-_PAD_SCORE_STEP = 1e-4     # then each further piece a little lower (distinct, strictly decreasing)
+_PAD_SCORE_GAP = 1.0  # first padding piece scores this far below the lowest trained piece
+_PAD_SCORE_STEP = 1e-4  # then each further piece a little lower (distinct, strictly decreasing)
 
 
 def _padding_pieces(count: int, taken: set[str]) -> list[str]:
@@ -67,13 +68,13 @@ def pad_model_proto(proto: model_pb2.ModelProto, pad_to: int) -> None:
 def _train(lines: list[str], options: dict) -> bytes:
     buffer = io.BytesIO()
     with open(os.devnull, "w") as quiet:
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buffer, logstream=quiet,
-                                       **options)
+        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=buffer, logstream=quiet, **options)
     return buffer.getvalue()
 
 
-def train_sentencepiece(texts: Iterable[str], vocab_size: int, out_path: Path,
-                        pad_to: int | None = None, seed: int = 0) -> Path:
+def train_sentencepiece(
+    texts: Iterable[str], vocab_size: int, out_path: Path, pad_to: int | None = None, seed: int = 0
+) -> Path:
     """Train an XLM-R-shaped sentencepiece unigram model on `texts` and write it to `out_path`.
 
     Deterministic: the same texts, sizes and seed give a byte-identical file. `vocab_size` is a soft
@@ -96,8 +97,13 @@ def train_sentencepiece(texts: Iterable[str], vocab_size: int, out_path: Path,
         remove_extra_whitespaces=True,
         split_by_whitespace=True,
         byte_fallback=False,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
-        unk_piece="<unk>", bos_piece="<s>", eos_piece="</s>",
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=-1,
+        unk_piece="<unk>",
+        bos_piece="<s>",
+        eos_piece="</s>",
         num_threads=1,
         input_sentence_size=0,
         shuffle_input_sentence=False,

@@ -3,6 +3,7 @@
 The weights are random at the scales a trained XLM-R has (normal(0, 0.02) matrices, unit
 LayerNorm gains), so engines do realistic work; the verdicts mean nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -91,8 +92,9 @@ def write_tokenizer(out: Path, pieces: int) -> Path:
 
     texts = [row["text"] for row in read_jsonl(seed_corpus_path())]
     trained = min(pieces, TRAINED_PIECES)
-    return train_sentencepiece(texts, trained, out / "sentencepiece.bpe.model",
-                               pad_to=pieces if pieces > trained else None)
+    return train_sentencepiece(
+        texts, trained, out / "sentencepiece.bpe.model", pad_to=pieces if pieces > trained else None
+    )
 
 
 def synth(shape: str, out, seed: int = 0, force: bool = False) -> Path:
@@ -116,8 +118,13 @@ def write_tokenizer_config(out: Path) -> None:
     """The small files transformers expects beside sentencepiece.bpe.model."""
     config = {
         "tokenizer_class": "XLMRobertaTokenizer",
-        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
-        "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>",
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "unk_token": "<unk>",
+        "sep_token": "</s>",
+        "cls_token": "<s>",
+        "pad_token": "<pad>",
+        "mask_token": "<mask>",
         "model_max_length": 512,
     }
     (out / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")

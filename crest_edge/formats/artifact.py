@@ -2,6 +2,7 @@
 
 The manifest decides the format, never the file name.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,8 +55,13 @@ def open_artifact(path) -> Artifact:
         from .gguf_file import read_gguf_metadata
 
         contents = read_gguf_metadata(target)
-        return Artifact("gguf", target, contents.manifest, tokenizer_bytes=contents.sentencepiece,
-                        tensor_spans=contents.tensor_spans)
+        return Artifact(
+            "gguf",
+            target,
+            contents.manifest,
+            tokenizer_bytes=contents.sentencepiece,
+            tensor_spans=contents.tensor_spans,
+        )
     if (target / MANIFEST_NAME).is_file():
         manifest = Manifest.read(target)
         if manifest.format == "gguf":

@@ -3,6 +3,7 @@
 Only numpy is needed: safetensors files are parsed here directly, so converters and
 validation work without torch. `pytorch_model.bin` needs torch (the `reference` extra).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -116,8 +117,14 @@ def _config_problems(config: dict) -> list[str]:
         problems.append("only absolute position embeddings are supported")
     if config.get("hidden_act", "gelu") != "gelu":
         problems.append(f"hidden_act {config.get('hidden_act')!r} is not supported (gelu only)")
-    for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                "vocab_size", "max_position_embeddings"):
+    for key in (
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "intermediate_size",
+        "vocab_size",
+        "max_position_embeddings",
+    ):
         if not isinstance(config.get(key), int):
             problems.append(f"config has no integer {key}")
     return problems

@@ -9,8 +9,13 @@ PACKAGES = ("ctranslate2",)  # recorded in the manifest's versions
 
 # --quant -> precision class. int16 keeps 15 bits per weight with a per-row scale: 16-bit class.
 QUANTS = {
-    "int8": "8-bit", "int8_float16": "8-bit", "int8_bfloat16": "8-bit", "int16": "16-bit",
-    "float16": "16-bit", "bfloat16": "16-bit", "float32": "fp32",
+    "int8": "8-bit",
+    "int8_float16": "8-bit",
+    "int8_bfloat16": "8-bit",
+    "int16": "16-bit",
+    "float16": "16-bit",
+    "bfloat16": "16-bit",
+    "float32": "fp32",
 }
 _NO_4BIT = (
     "CTranslate2 has no 4-bit kernels for encoders; "
@@ -18,8 +23,25 @@ _NO_4BIT = (
 )
 REFUSED = {
     q: f"--quant {q}: {_NO_4BIT}"
-    for q in ("int4", "int4_float16", "int4_float32", "int4_bfloat16", "q4", "q4_0", "q4_1",
-              "q4_k", "q4_k_m", "q4_k_s", "awq", "gptq", "nf4", "fp4", "4bit", "4-bit", "w4a16")
+    for q in (
+        "int4",
+        "int4_float16",
+        "int4_float32",
+        "int4_bfloat16",
+        "q4",
+        "q4_0",
+        "q4_1",
+        "q4_k",
+        "q4_k_m",
+        "q4_k_s",
+        "awq",
+        "gptq",
+        "nf4",
+        "fp4",
+        "4bit",
+        "4-bit",
+        "w4a16",
+    )
 }
 INT8 = ("int8", "int8_float16", "int8_bfloat16")
 # Linear weights of int8 artifacts keep 7 bits (+-63), not 8. On x86 CPUs without VNNI (AVX2: most

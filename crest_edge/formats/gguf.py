@@ -1,5 +1,6 @@
 """The GGUF artifact: one self-describing `.gguf` file that llama.cpp runs as its `bert` architecture,
 with crest-edge's manifest and the sentencepiece model inside (see `gguf_file` for reading it)."""
+
 from __future__ import annotations
 
 from . import xlmr
@@ -12,11 +13,27 @@ SENTENCEPIECE_KEY = "crest_edge.sentencepiece_model"
 LABELS_KEY = f"{ARCH}.classifier.output_labels"
 
 # --quant -> precision class
-QUANTS = {"f32": "fp32", "f16": "16-bit", "bf16": "16-bit", "q8_0": "8-bit", "q6_k": "5/6-bit",
-          "q5_k_m": "5/6-bit", "q4_k_m": "4-bit", "q4_0": "4-bit"}
+QUANTS = {
+    "f32": "fp32",
+    "f16": "16-bit",
+    "bf16": "16-bit",
+    "q8_0": "8-bit",
+    "q6_k": "5/6-bit",
+    "q5_k_m": "5/6-bit",
+    "q4_k_m": "4-bit",
+    "q4_0": "4-bit",
+}
 # --quant -> gguf.LlamaFileType member: f32/f16/bf16 are written by gguf-py, the rest by llama.cpp's quantizer
-FILE_TYPES = {"f32": "ALL_F32", "f16": "MOSTLY_F16", "bf16": "MOSTLY_BF16", "q8_0": "MOSTLY_Q8_0",
-              "q6_k": "MOSTLY_Q6_K", "q5_k_m": "MOSTLY_Q5_K_M", "q4_k_m": "MOSTLY_Q4_K_M", "q4_0": "MOSTLY_Q4_0"}
+FILE_TYPES = {
+    "f32": "ALL_F32",
+    "f16": "MOSTLY_F16",
+    "bf16": "MOSTLY_BF16",
+    "q8_0": "MOSTLY_Q8_0",
+    "q6_k": "MOSTLY_Q6_K",
+    "q5_k_m": "MOSTLY_Q5_K_M",
+    "q4_k_m": "MOSTLY_Q4_K_M",
+    "q4_0": "MOSTLY_Q4_0",
+}
 WRITTEN_DIRECTLY = ("f32", "f16", "bf16")
 REFUSED = {
     "int8": "--quant int8 is not a GGUF type; use q8_0",
@@ -27,14 +44,22 @@ KEEP_F32_PREFIXES = ("cls.", "position_embd.", "token_types.")
 TOKEN_EMBEDDINGS = "token_embd.weight"
 
 _LAYER_NAMES = {
-    xlmr.QUERY: "attn_q", xlmr.KEY: "attn_k", xlmr.VALUE: "attn_v", xlmr.ATTENTION_OUT: "attn_output",
-    xlmr.ATTENTION_NORM: "attn_output_norm", xlmr.FFN_UP: "ffn_up", xlmr.FFN_DOWN: "ffn_down",
+    xlmr.QUERY: "attn_q",
+    xlmr.KEY: "attn_k",
+    xlmr.VALUE: "attn_v",
+    xlmr.ATTENTION_OUT: "attn_output",
+    xlmr.ATTENTION_NORM: "attn_output_norm",
+    xlmr.FFN_UP: "ffn_up",
+    xlmr.FFN_DOWN: "ffn_down",
     xlmr.OUTPUT_NORM: "layer_output_norm",
 }
 _TOP_NAMES = {
-    xlmr.WORD_EMBEDDINGS: "token_embd", xlmr.POSITION_EMBEDDINGS: "position_embd",
-    xlmr.TOKEN_TYPE_EMBEDDINGS: "token_types", xlmr.EMBEDDINGS_NORM: "token_embd_norm",
-    xlmr.HEAD_DENSE: "cls", xlmr.HEAD_OUT: "cls.output",
+    xlmr.WORD_EMBEDDINGS: "token_embd",
+    xlmr.POSITION_EMBEDDINGS: "position_embd",
+    xlmr.TOKEN_TYPE_EMBEDDINGS: "token_types",
+    xlmr.EMBEDDINGS_NORM: "token_embd_norm",
+    xlmr.HEAD_DENSE: "cls",
+    xlmr.HEAD_OUT: "cls.output",
 }
 
 
@@ -43,5 +68,5 @@ def tensor_name(hf_name: str) -> str:
     stem, kind = hf_name.rsplit(".", 1)
     if stem in _TOP_NAMES:
         return f"{_TOP_NAMES[stem]}.{kind}"
-    block, rest = stem[len(xlmr.LAYERS_PREFIX):].split(".", 1)
+    block, rest = stem[len(xlmr.LAYERS_PREFIX) :].split(".", 1)
     return f"blk.{block}.{_LAYER_NAMES[rest]}.{kind}"

@@ -4,6 +4,7 @@ of its manifest.
 The header is parsed here, in Python, so a cut-off or corrupt file raises ArtifactError naming it
 before llama.cpp (which may crash on such files) ever opens it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,8 +46,19 @@ def _gguf():
 def _scalar_formats() -> dict[int, str]:
     """struct format of each scalar gguf.GGUFValueType."""
     t = _gguf().GGUFValueType
-    return {t.UINT8: "<B", t.INT8: "<b", t.UINT16: "<H", t.INT16: "<h", t.UINT32: "<I", t.INT32: "<i",
-            t.FLOAT32: "<f", t.BOOL: "<?", t.UINT64: "<Q", t.INT64: "<q", t.FLOAT64: "<d"}
+    return {
+        t.UINT8: "<B",
+        t.INT8: "<b",
+        t.UINT16: "<H",
+        t.INT16: "<h",
+        t.UINT32: "<I",
+        t.INT32: "<i",
+        t.FLOAT32: "<f",
+        t.BOOL: "<?",
+        t.UINT64: "<Q",
+        t.INT64: "<q",
+        t.FLOAT64: "<d",
+    }
 
 
 class _Reader:
@@ -151,8 +163,9 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
             raise _Corrupt(f"tensor {name} ends at byte {end}, past the end of the {r.size}-byte file")
         tensor_spans[name] = (data_start + offset, end)
     infos = {name: (dims, ggml_type) for name, dims, ggml_type, _ in tensors}
-    return Layout({k: v for k, v in values.items() if k in keys}, spans, infos, tensor_spans, info_end, data_start,
-                  alignment)
+    return Layout(
+        {k: v for k, v in values.items() if k in keys}, spans, infos, tensor_spans, info_end, data_start, alignment
+    )
 
 
 @dataclasses.dataclass

@@ -3,6 +3,7 @@
 Directory artifacts (CT2, ONNX) keep it in `crest-edge.json`; a GGUF file keeps the same JSON
 under the metadata key `crest_edge.manifest`. The runtime trusts the manifest, not file names.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -78,9 +79,7 @@ class Manifest:
                 raise ArtifactError(f"{path}: missing (listed in {MANIFEST_NAME})")
             actual = path.stat().st_size
             if actual != size:
-                raise ArtifactError(
-                    f"{path}: {actual} bytes but the manifest says {size}; truncated or replaced"
-                )
+                raise ArtifactError(f"{path}: {actual} bytes but the manifest says {size}; truncated or replaced")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:

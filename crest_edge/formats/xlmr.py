@@ -1,5 +1,6 @@
 """XLM-R sequence classification in Hugging Face's tensor names: the one list every converter, the
 checkpoint validator and the synthesizer read."""
+
 from __future__ import annotations
 
 ARCHITECTURE = "XLMRobertaForSequenceClassification"
@@ -45,8 +46,14 @@ def expected_shapes(config: dict, num_labels: int) -> dict[str, tuple[int, ...]]
         f"{HEAD_OUT}.weight": (num_labels, h),
         f"{HEAD_OUT}.bias": (num_labels,),
     }
-    linear_shapes = {QUERY: (h, h), KEY: (h, h), VALUE: (h, h), ATTENTION_OUT: (h, h), FFN_UP: (inter, h),
-                     FFN_DOWN: (h, inter)}
+    linear_shapes = {
+        QUERY: (h, h),
+        KEY: (h, h),
+        VALUE: (h, h),
+        ATTENTION_OUT: (h, h),
+        FFN_UP: (inter, h),
+        FFN_DOWN: (h, inter),
+    }
     for i in range(int(config["num_hidden_layers"])):
         p = layer_prefix(i)
         for name in (QUERY, KEY, VALUE, ATTENTION_OUT):

@@ -8,6 +8,7 @@ run is the coarser of the artifact's manifest quantization and the precision the
 really ran at (a fallback can only lower fidelity). `markdown_table()` renders the table for the README
 and `text_table()` for `crest-edge parity --help`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,9 @@ def precision_class(quantization: str) -> str:
     try:
         return _QUANT_CLASS[quantization.lower()]
     except KeyError:
-        raise CrestEdgeError(f"no precision class for quantization {quantization!r}; "
-                             f"known: {', '.join(sorted(_QUANT_CLASS))}") from None
+        raise CrestEdgeError(
+            f"no precision class for quantization {quantization!r}; known: {', '.join(sorted(_QUANT_CLASS))}"
+        ) from None
 
 
 def members(klass: str) -> list[str]:

@@ -4,6 +4,7 @@ Labels are decided by crest_edge.verdict's one rule: p(unsafe) >= threshold is u
 "Near the threshold" means the reference p(unsafe) lies within NEAR_BAND of the threshold
 (0.4-0.6 at the default 0.5): the texts where a small numerical drift can flip a verdict.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,7 +33,7 @@ def summarize(ref_logits, cand_logits, positive: int, threshold: float = 0.5) ->
         "max_dp": float(dp.max()),
         "mean_dp": float(dp.mean()),
         "max_dlogit": float(dlogit.max()),
-        "rmse_logit": float(np.sqrt(np.mean(dlogit ** 2))),
+        "rmse_logit": float(np.sqrt(np.mean(dlogit**2))),
         "near_n": int(near.sum()),
         "near_agreement": float(agree[near].mean()) if near.any() else None,
     }
@@ -42,20 +43,29 @@ def by_group(ref_logits, cand_logits, keys, positive: int, threshold: float = 0.
     """`summarize` per distinct key (e.g. language or script), keys sorted."""
     keys = np.asarray(keys, dtype=object)
     ref, cand = np.asarray(ref_logits), np.asarray(cand_logits)
-    return {str(k): summarize(ref[keys == k], cand[keys == k], positive, threshold)
-            for k in sorted(set(keys.tolist()), key=str)}
+    return {
+        str(k): summarize(ref[keys == k], cand[keys == k], positive, threshold)
+        for k in sorted(set(keys.tolist()), key=str)
+    }
 
 
-def flipped(ref_logits, cand_logits, rows: list[dict], labels: list[str], positive: int,
-            threshold: float = 0.5) -> list[dict]:
+def flipped(
+    ref_logits, cand_logits, rows: list[dict], labels: list[str], positive: int, threshold: float = 0.5
+) -> list[dict]:
     """The texts whose label differs, largest |Δp| first."""
     ref_probs, cand_probs = softmax(np.asarray(ref_logits, np.float64)), softmax(np.asarray(cand_logits, np.float64))
     ref_l = decide_labels(ref_probs, positive, threshold)
     cand_l = decide_labels(cand_probs, positive, threshold)
     out = [
-        {"text": rows[i]["text"], "lang": rows[i]["lang"], "script": rows[i]["script"],
-         "ref_p": float(ref_probs[i, positive]), "cand_p": float(cand_probs[i, positive]),
-         "ref_label": labels[ref_l[i]], "cand_label": labels[cand_l[i]]}
+        {
+            "text": rows[i]["text"],
+            "lang": rows[i]["lang"],
+            "script": rows[i]["script"],
+            "ref_p": float(ref_probs[i, positive]),
+            "cand_p": float(cand_probs[i, positive]),
+            "ref_label": labels[ref_l[i]],
+            "cand_label": labels[cand_l[i]],
+        }
         for i in np.flatnonzero(ref_l != cand_l)
     ]
     return sorted(out, key=lambda f: -abs(f["ref_p"] - f["cand_p"]))

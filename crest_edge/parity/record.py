@@ -1,4 +1,5 @@
 """Store a candidate's measured parity in its own manifest (crest-edge.json, or inside the .gguf)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +7,18 @@ from pathlib import Path
 from crest_edge.errors import CrestEdgeError
 from crest_edge.formats.manifest import Manifest
 
-_KEPT = ("n", "agree", "flips", "agreement", "max_dp", "mean_dp", "max_dlogit", "rmse_logit",
-         "near_n", "near_agreement")
+_KEPT = (
+    "n",
+    "agree",
+    "flips",
+    "agreement",
+    "max_dp",
+    "mean_dp",
+    "max_dlogit",
+    "rmse_logit",
+    "near_n",
+    "near_agreement",
+)
 
 
 def parity_summary(report: dict, candidate: dict) -> dict:
@@ -22,8 +33,9 @@ def parity_summary(report: dict, candidate: dict) -> dict:
         "near_band": report["near_band"],
         **{key: candidate["overall"][key] for key in _KEPT},
         "class": candidate["class"],
-        "gates": {g["metric"]: {"value": g["value"], "limit": g["limit"], "passed": g["passed"]}
-                  for g in candidate["gates"]},
+        "gates": {
+            g["metric"]: {"value": g["value"], "limit": g["limit"], "passed": g["passed"]} for g in candidate["gates"]
+        },
         "gates_passed": candidate["passed"],
     }
 

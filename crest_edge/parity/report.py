@@ -1,12 +1,14 @@
 """Render a parity report (the dict run_parity returns) as JSON, markdown, or a console summary."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 MAX_FLIPS_SHOWN = 20
-_GROUP_COLUMNS = ("| {key} | n | agreement | flips | near-threshold agreement (n) | max Δp | mean Δp | max Δlogit "
-                  "| RMSE logit |")
+_GROUP_COLUMNS = (
+    "| {key} | n | agreement | flips | near-threshold agreement (n) | max Δp | mean Δp | max Δlogit | RMSE logit |"
+)
 
 
 def to_json(report: dict) -> str:
@@ -27,31 +29,38 @@ def name(candidate: dict) -> str:
 
 def _metrics_cells(s: dict) -> str:
     near = f"{_pct(s['near_agreement'])} ({s['near_n']})"
-    return (f"{_pct(s['agreement'])} | {s['flips']} | {near} | {_num(s['max_dp'])} | {_num(s['mean_dp'])} | "
-            f"{_num(s['max_dlogit'])} | {_num(s['rmse_logit'])}")
+    return (
+        f"{_pct(s['agreement'])} | {s['flips']} | {near} | {_num(s['max_dp'])} | {_num(s['mean_dp'])} | "
+        f"{_num(s['max_dlogit'])} | {_num(s['rmse_logit'])}"
+    )
 
 
 def summary_table(report: dict) -> list[str]:
-    lines = ["| candidate | format | quant | class | engine (device, precision) | agreement | flips | "
-             "near-threshold agreement (n) | max Δp | mean Δp | max Δlogit | RMSE logit | gates |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| candidate | format | quant | class | engine (device, precision) | agreement | flips | "
+        "near-threshold agreement (n) | max Δp | mean Δp | max Δlogit | RMSE logit | gates |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for c in report["candidates"]:
         if "error" in c:
-            lines.append(f"| {name(c)} | {c.get('format', '?')} | {c.get('quantization', '?')} | | | "
-                         f"error: {c['error']} | | | | | | | FAIL |")
+            lines.append(
+                f"| {name(c)} | {c.get('format', '?')} | {c.get('quantization', '?')} | | | "
+                f"error: {c['error']} | | | | | | | FAIL |"
+            )
             continue
         engine = f"{c['engine']} ({c['device']}, {c['precision']})"
         verdict = "pass" if c["passed"] else "FAIL"
-        lines.append(f"| {name(c)} | {c['format']} | {c['quantization']} | {c['class']} | {engine} | "
-                     f"{_metrics_cells(c['overall'])} | {verdict} |")
+        lines.append(
+            f"| {name(c)} | {c['format']} | {c['quantization']} | {c['class']} | {engine} | "
+            f"{_metrics_cells(c['overall'])} | {verdict} |"
+        )
     return lines
 
 
 def _matrix(report: dict, group: str, metric: str, fmt) -> list[str]:
     cands = [c for c in report["candidates"] if "error" not in c]
     keys = sorted({k for c in cands for k in c[group]})
-    lines = [f"| {group[3:]} | n | " + " | ".join(name(c) for c in cands) + " |",
-             "|---|---|" + "---|" * len(cands)]
+    lines = [f"| {group[3:]} | n | " + " | ".join(name(c) for c in cands) + " |", "|---|---|" + "---|" * len(cands)]
     for key in keys:
         n = next((c[group][key]["n"] for c in cands if key in c[group]), 0)
         cells = [fmt(c[group][key][metric]) if key in c[group] else "" for c in cands]
@@ -81,11 +90,18 @@ def _flips(flipped: list[dict]) -> list[str]:
 def to_markdown(report: dict) -> str:
     corpus, ref = report["corpus"], report["reference"]
     low, high = report["near_band"]
-    out = [f"# Parity on {corpus['name']} ({corpus['n']} texts, sha256 {corpus['sha256'][:12]})", "",
-           f"Reference: `{ref['path']}`: {ref['engine']} on {ref['device']} ({ref['precision']}); "
-           f"gold-label accuracy {_pct(ref['accuracy'])}. Threshold {report['threshold']}; "
-           f"near-threshold texts have reference p(unsafe) in [{low:.2f}, {high:.2f}]. Date {report['date']}.",
-           "", "## Summary", "", *summary_table(report), ""]
+    out = [
+        f"# Parity on {corpus['name']} ({corpus['n']} texts, sha256 {corpus['sha256'][:12]})",
+        "",
+        f"Reference: `{ref['path']}`: {ref['engine']} on {ref['device']} ({ref['precision']}); "
+        f"gold-label accuracy {_pct(ref['accuracy'])}. Threshold {report['threshold']}; "
+        f"near-threshold texts have reference p(unsafe) in [{low:.2f}, {high:.2f}]. Date {report['date']}.",
+        "",
+        "## Summary",
+        "",
+        *summary_table(report),
+        "",
+    ]
     out += failures(report) or ["Every gate passed."]
     for group, title in (("by_lang", "language"), ("by_script", "script")):
         out += ["", f"## Label agreement by {title}", "", *_matrix(report, group, "agreement", _pct)]
@@ -93,12 +109,26 @@ def to_markdown(report: dict) -> str:
     for c in report["candidates"]:
         if "error" in c:
             continue
-        out += ["", f"## {name(c)}", "", f"`{c['path']}`: {c['engine']} on {c['device']} ({c['precision']}"
-                f"{', ' + c['detail'] if c['detail'] else ''}), {c['seconds']} s; gold-label accuracy "
-                f"{_pct(c['accuracy'])}.", "", "Gates: " + "; ".join(
-                    f"{'pass' if g['passed'] else 'FAIL'} {g['text']}" for g in c["gates"]), ""]
-        out += [*_group_table(c["by_lang"], "lang"), "", *_group_table(c["by_script"], "script"), "",
-                "Flipped texts:", "", *_flips(c["flipped"])]
+        out += [
+            "",
+            f"## {name(c)}",
+            "",
+            f"`{c['path']}`: {c['engine']} on {c['device']} ({c['precision']}"
+            f"{', ' + c['detail'] if c['detail'] else ''}), {c['seconds']} s; gold-label accuracy "
+            f"{_pct(c['accuracy'])}.",
+            "",
+            "Gates: " + "; ".join(f"{'pass' if g['passed'] else 'FAIL'} {g['text']}" for g in c["gates"]),
+            "",
+        ]
+        out += [
+            *_group_table(c["by_lang"], "lang"),
+            "",
+            *_group_table(c["by_script"], "script"),
+            "",
+            "Flipped texts:",
+            "",
+            *_flips(c["flipped"]),
+        ]
     return "\n".join(out) + "\n"
 
 

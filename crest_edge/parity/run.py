@@ -1,4 +1,5 @@
 """Run a parity check: the reference once, then each candidate on its own engine, compared text by text."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -68,6 +69,7 @@ def compare(rows, ref_logits, cand_logits, labels, threshold: float = 0.5) -> di
 @dataclasses.dataclass
 class Reference:
     """The reference run on a corpus, kept to compare every candidate with."""
+
     corpus: dict
     logits: np.ndarray
     labels: list[str]
@@ -79,8 +81,9 @@ class Reference:
         return self.corpus["rows"]
 
 
-def run_reference(reference, corpus=None, *, device: str = "cpu", threads: int | None = None,
-                  threshold: float = 0.5) -> Reference:
+def run_reference(
+    reference, corpus=None, *, device: str = "cpu", threads: int | None = None, threshold: float = 0.5
+) -> Reference:
     """Run `reference` (the fp32 checkpoint) once on `corpus` (default: the project corpus)."""
     corpus = load_corpus(corpus)
     logits, guard, seconds = _run(reference, device, threads, [r["text"] for r in corpus["rows"]])
@@ -92,8 +95,17 @@ def run_reference(reference, corpus=None, *, device: str = "cpu", threads: int |
     return Reference(corpus, logits, labels, info, threshold)
 
 
-def run_parity(reference, candidates, corpus=None, *, device: str = "auto", reference_device: str = "cpu",
-               threads: int | None = None, threshold: float = 0.5, overrides: dict | None = None) -> dict:
+def run_parity(
+    reference,
+    candidates,
+    corpus=None,
+    *,
+    device: str = "auto",
+    reference_device: str = "cpu",
+    threads: int | None = None,
+    threshold: float = 0.5,
+    overrides: dict | None = None,
+) -> dict:
     """Compare every candidate artifact with `reference` on `corpus`; the report as a JSON-ready dict.
 
     A candidate that cannot be opened or run is reported as failed with its error; the others still run.
@@ -101,8 +113,9 @@ def run_parity(reference, candidates, corpus=None, *, device: str = "auto", refe
     if not candidates:
         raise CrestEdgeError("no candidates given")
     ref = run_reference(reference, corpus, device=reference_device, threads=threads, threshold=threshold)
-    return make_report(ref, [check_candidate(p, ref, device=device, threads=threads, overrides=overrides)
-                             for p in candidates])
+    return make_report(
+        ref, [check_candidate(p, ref, device=device, threads=threads, overrides=overrides) for p in candidates]
+    )
 
 
 def make_report(ref: Reference, entries: list[dict]) -> dict:
@@ -120,12 +133,19 @@ def make_report(ref: Reference, entries: list[dict]) -> dict:
 
 def _engine(guard) -> dict:
     info = guard.info
-    return {"format": guard.artifact.format, "quantization": guard.artifact.precision, "engine": info.engine,
-            "device": info.device, "precision": info.precision, "detail": info.detail}
+    return {
+        "format": guard.artifact.format,
+        "quantization": guard.artifact.precision,
+        "engine": info.engine,
+        "device": info.device,
+        "precision": info.precision,
+        "detail": info.detail,
+    }
 
 
-def check_candidate(path, ref: Reference, *, device: str = "auto", threads: int | None = None,
-                    overrides: dict | None = None) -> dict:
+def check_candidate(
+    path, ref: Reference, *, device: str = "auto", threads: int | None = None, overrides: dict | None = None
+) -> dict:
     """Run one candidate on the reference's corpus and gate it by its precision class."""
     rows, labels = ref.rows, ref.labels
     entry = {"path": str(path)}

@@ -1,5 +1,6 @@
 """The XLM-R tokenizer: transformers-exact ids from `sentencepiece.bpe.model` (standard library only,
 see `xlmr`), or from `tokenizer.json` through the `tokenizers` package (`json_file`)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,9 +22,22 @@ from .vocab import (
 )
 from .xlmr import XLMRTokenizer
 
-__all__ = ["XLMRTokenizer", "JsonTokenizer", "load_tokenizer", "read_tokenizer_file", "BOS_ID", "PAD_ID",
-           "EOS_ID", "UNK_ID", "FAIRSEQ_OFFSET", "SPECIAL_TOKENS", "MASK_TOKEN", "SPM_FILE", "JSON_FILE",
-           "TOKENIZER_FILES"]
+__all__ = [
+    "XLMRTokenizer",
+    "JsonTokenizer",
+    "load_tokenizer",
+    "read_tokenizer_file",
+    "BOS_ID",
+    "PAD_ID",
+    "EOS_ID",
+    "UNK_ID",
+    "FAIRSEQ_OFFSET",
+    "SPECIAL_TOKENS",
+    "MASK_TOKEN",
+    "SPM_FILE",
+    "JSON_FILE",
+    "TOKENIZER_FILES",
+]
 
 
 def load_tokenizer(directory: Path):

@@ -11,6 +11,7 @@ sentencepiece applies the longest match at each position instead.
 
 The charsmap (a darts-clone double array) is read directly.
 """
+
 from __future__ import annotations
 
 import struct
@@ -28,7 +29,7 @@ class PrecompiledCharsmap:
         if size % 4 or 4 + size > len(blob):
             raise ValueError("precompiled charsmap: bad trie size")
         self._units = list(struct.unpack_from(f"<{size // 4}I", blob, 4))
-        self._normalized = blob[4 + size:]
+        self._normalized = blob[4 + size :]
         self._chars = _CharTable(self)
 
     def prefixes(self, key: bytes) -> list[tuple[int, str]]:
@@ -48,7 +49,7 @@ class PrecompiledCharsmap:
             if (unit >> 8) & 1:
                 start = units[pos] & ((1 << 31) - 1)
                 end = self._normalized.find(b"\0", start)
-                out.append((i + 1, self._normalized[start:end if end >= 0 else None].decode("utf-8")))
+                out.append((i + 1, self._normalized[start : end if end >= 0 else None].decode("utf-8")))
         return out
 
     def normalize(self, text: str) -> str:
@@ -68,7 +69,7 @@ class PrecompiledCharsmap:
                 out.append(text[start:end].translate(table))
                 continue
             for m in g.cluster.finditer(letters, start, end):
-                cluster = text[m.start():m.end()]
+                cluster = text[m.start() : m.end()]
                 if len(cluster) > 1:
                     data = cluster.encode("utf-8")
                     if len(data) < 6:

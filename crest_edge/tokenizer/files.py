@@ -1,4 +1,5 @@
 """Reading a tokenizer file, with one clear error when it cannot be read."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ They come from the tables below (Grapheme_Cluster_Break, Extended_Pictographic, 
 as tokenizers 0.23 sees them, i.e. Unicode 16; the test suite probes every code point of planes 0-1
 against it). Standard library only.
 """
+
 from __future__ import annotations
 
 import base64
@@ -128,8 +129,7 @@ class _Categories(dict):
 
 
 # UAX #29 extended grapheme clusters over the category letters (regex form of rules GB3-GB13).
-_CLUSTER = ("rn|[crn]|p*(?:L*(?:V+|WV*|Y)T*|L+|T+|ii|x(?:[efl]*zx)*|k(?:[flz]*l[flz]*k)+|[^crn])"
-            "[eflzs]*")
+_CLUSTER = "rn|[crn]|p*(?:L*(?:V+|WV*|Y)T*|L+|T+|ii|x(?:[efl]*zx)*|k(?:[flz]*l[flz]*k)+|[^crn])[eflzs]*"
 # Only these categories can glue two characters into one cluster: between two characters that are
 # both outside them there is always a boundary, so clusters longer than one character only occur in
 # runs with no two "plain" characters in a row (a run starts at a gluing character; the plain one
@@ -160,4 +160,4 @@ def grapheme_clusters(text: str) -> list[str]:
     """Extended grapheme clusters of `text`, as tokenizers 0.23 (unicode-segmentation) cuts them."""
     g = graphemes()
     letters = text.translate(g.categories)
-    return [text[m.start():m.end()] for m in g.cluster.finditer(letters)]
+    return [text[m.start() : m.end()] for m in g.cluster.finditer(letters)]

@@ -1,5 +1,6 @@
 """A checkpoint that ships only `tokenizer.json`: served by the `tokenizers` package, rebuilt the way
 transformers 5.x rebuilds an XLM-R tokenizer.json."""
+
 from __future__ import annotations
 
 import base64
@@ -43,10 +44,12 @@ class JsonTokenizer:
             tok.model = tokenizers.models.Unigram(vocab, unk_id=UNK_ID, byte_fallback=False)
             charsmap = _find_charsmap(spec.get("normalizer"))
             tok.normalizer = tokenizers.normalizers.Precompiled(charsmap) if charsmap else None
-            tok.pre_tokenizer = tokenizers.pre_tokenizers.Sequence([
-                tokenizers.pre_tokenizers.WhitespaceSplit(),
-                tokenizers.pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always"),
-            ])
+            tok.pre_tokenizer = tokenizers.pre_tokenizers.Sequence(
+                [
+                    tokenizers.pre_tokenizers.WhitespaceSplit(),
+                    tokenizers.pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always"),
+                ]
+            )
             tok.no_truncation()
             tok.no_padding()
         except Exception as exc:

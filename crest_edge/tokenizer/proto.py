@@ -5,6 +5,7 @@ The fields used (sentencepiece_model.proto): ModelProto 1 pieces, 2 trainer_spec
 SentencePiece 1 piece, 2 score, 3 type; TrainerSpec 3 model_type; NormalizerSpec 2 precompiled_charsmap,
 3 add_dummy_prefix, 4 remove_extra_whitespaces.
 """
+
 from __future__ import annotations
 
 import struct
@@ -39,12 +40,12 @@ def _fields(buf: bytes):
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         elif wire == 2:
             length, pos = _varint(buf, pos)
-            value, pos = buf[pos:pos + length], pos + length
+            value, pos = buf[pos : pos + length], pos + length
         elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
         if pos > size or field == 0:
@@ -80,10 +81,17 @@ class SentencePieceModel:
                 # Fast path for the usual layout: piece(1) score(2) [type(3) = NORMAL].
                 text_len = data[pos + 1]
                 tail = pos + 2 + text_len
-                if (data[pos] == 0x0A and text_len < 0x80 and tail < end and data[tail] == 0x15
-                        and (length == text_len + 7 or (length == text_len + 9 and data[tail + 5] == 0x18
-                                                        and data[tail + 6] == 1))):
-                    pieces.append(data[pos + 2:tail].decode("utf-8"))
+                if (
+                    data[pos] == 0x0A
+                    and text_len < 0x80
+                    and tail < end
+                    and data[tail] == 0x15
+                    and (
+                        length == text_len + 7
+                        or (length == text_len + 9 and data[tail + 5] == 0x18 and data[tail + 6] == 1)
+                    )
+                ):
+                    pieces.append(data[pos + 2 : tail].decode("utf-8"))
                     scores.append(unpack_score(data, tail + 1)[0])
                 else:
                     piece, score, kind = _piece_fields(data[pos:end])

@@ -6,6 +6,7 @@ normalization (full-width "＜s＞") is segmented with them. Unknown characters 
 them one `<unk>`. Paths are summed in float64 and the first best path wins; sentencepiece sums in
 float32, which breaks exact ties differently (see `Unigram`).
 """
+
 from __future__ import annotations
 
 
@@ -47,7 +48,7 @@ class Unigram:
         get, scores, reach = self.ids.get, self.scores, self.reach
         unk_id, unk_score = self.unk_id, self.unk_score
         best = [0.0] * (n + 1)
-        start = [-1] * (n + 1)   # -1: not reached yet
+        start = [-1] * (n + 1)  # -1: not reached yet
         node = [0] * (n + 1)
         for i in range(n):
             here = best[i]

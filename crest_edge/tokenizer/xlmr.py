@@ -19,6 +19,7 @@ from `sentencepiece.bpe.model`, and how it differs from running sentencepiece it
 All four are reproduced: 1 and 3 here, 2 in `charsmap` (with `graphemes`), 4 in `unigram`. The
 model's pieces and scores are read from its proto directly (`proto.SentencePieceModel`).
 """
+
 from __future__ import annotations
 
 import re

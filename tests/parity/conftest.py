@@ -1,5 +1,6 @@
 """Session fixtures for the parity suite: the fp32 reference run once on the project corpus, and
 each demo-checkpoint artifact converted once, on first use, into one temporary directory."""
+
 from pathlib import Path
 
 import pytest

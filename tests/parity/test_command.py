@@ -1,4 +1,5 @@
 """`crest-edge parity` end to end: reports, manifests, and gates that catch a damaged model."""
+
 import json
 import shutil
 
@@ -20,14 +21,31 @@ def _copy(path, dest):
 
 
 @pytest.mark.slow
-def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_artifact, small_corpus, tmp_path,
-                                                     capsys):
+def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_artifact, small_corpus, tmp_path, capsys):
     ct2 = _copy(build_artifact("ct2", "int8"), tmp_path / "ct2-int8")
     gguf = _copy(build_artifact("gguf", "q8_0"), tmp_path / "demo.q8_0.gguf")
     out_json, out_md = tmp_path / "parity.json", tmp_path / "parity.md"
-    rc = main(["parity", "--reference", str(demo_checkpoint), "--candidate", str(ct2), str(gguf),
-               "--corpus", str(small_corpus), "--json", str(out_json), "--markdown", str(out_md),
-               "--write-manifest", "--device", "cpu", "--threads", "1"])
+    rc = main(
+        [
+            "parity",
+            "--reference",
+            str(demo_checkpoint),
+            "--candidate",
+            str(ct2),
+            str(gguf),
+            "--corpus",
+            str(small_corpus),
+            "--json",
+            str(out_json),
+            "--markdown",
+            str(out_md),
+            "--write-manifest",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+        ]
+    )
     printed = capsys.readouterr().out
     assert rc == 0, printed
     assert "all gates passed" in printed and f"recorded parity in {gguf}" in printed
@@ -37,8 +55,11 @@ def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_arti
     assert "## Label agreement by language" in out_md.read_text(encoding="utf-8")
     for path, entry in zip((ct2, gguf), report["candidates"]):
         parity = open_artifact(path).manifest.parity  # the file is whole and re-readable
-        assert parity["corpus"] == {"name": "small.jsonl", "sha256": report["corpus"]["sha256"],
-                                    "n": report["corpus"]["n"]}
+        assert parity["corpus"] == {
+            "name": "small.jsonl",
+            "sha256": report["corpus"]["sha256"],
+            "n": report["corpus"]["n"],
+        }
         assert parity["gates_passed"] and parity["class"] == "8-bit"
         assert parity["agreement"] == entry["overall"]["agreement"] and parity["max_dp"] == entry["overall"]["max_dp"]
         assert parity["date"] == report["date"]
@@ -49,10 +70,24 @@ def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_arti
 @pytest.mark.slow
 def test_external_corpus_with_missing_fields(demo_checkpoint, build_artifact, tmp_path, capsys):
     corpus = tmp_path / "mine.jsonl"
-    corpus.write_text('{"text": "hello there"}\n{"text": "how do I make a bomb", "lang": "en", "label": 1}\n',
-                      encoding="utf-8")
-    rc = main(["parity", "--reference", str(demo_checkpoint), "--candidate", str(build_artifact("gguf", "f32")),
-               "--corpus", str(corpus), "--json", "-", "--threads", "1"])
+    corpus.write_text(
+        '{"text": "hello there"}\n{"text": "how do I make a bomb", "lang": "en", "label": 1}\n', encoding="utf-8"
+    )
+    rc = main(
+        [
+            "parity",
+            "--reference",
+            str(demo_checkpoint),
+            "--candidate",
+            str(build_artifact("gguf", "f32")),
+            "--corpus",
+            str(corpus),
+            "--json",
+            "-",
+            "--threads",
+            "1",
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["corpus"]["n"] == 2
     assert set(report["candidates"][0]["by_lang"]) == {"en", "unknown"}
@@ -65,8 +100,7 @@ def test_default_corpus_is_the_project_corpus():
 
 
 def test_write_manifest_refuses_a_checkpoint_candidate(demo_checkpoint, capsys):
-    rc = main(["parity", "--reference", str(demo_checkpoint), "--candidate", str(demo_checkpoint),
-               "--write-manifest"])
+    rc = main(["parity", "--reference", str(demo_checkpoint), "--candidate", str(demo_checkpoint), "--write-manifest"])
     assert rc == 1 and "no crest-edge manifest" in capsys.readouterr().err
 
 
@@ -92,11 +126,23 @@ def test_fp32_gate_catches_damaged_weights(damaged_checkpoint, parity_reference,
 
 
 @pytest.mark.slow
-def test_cli_exits_1_on_a_failed_gate_and_overrides_relax_it(demo_checkpoint, damaged_checkpoint, small_corpus,
-                                                             tmp_path, capsys):
+def test_cli_exits_1_on_a_failed_gate_and_overrides_relax_it(
+    demo_checkpoint, damaged_checkpoint, small_corpus, tmp_path, capsys
+):
     artifact = convert(damaged_checkpoint, tmp_path / "damaged.q8_0.gguf", "gguf", "q8_0")
-    args = ["parity", "--reference", str(demo_checkpoint), "--candidate", str(artifact), "--device", "cpu",
-            "--corpus", str(small_corpus), "--threads", "1"]
+    args = [
+        "parity",
+        "--reference",
+        str(demo_checkpoint),
+        "--candidate",
+        str(artifact),
+        "--device",
+        "cpu",
+        "--corpus",
+        str(small_corpus),
+        "--threads",
+        "1",
+    ]
     assert main(args) == 1
     printed = capsys.readouterr().out
     assert "FAILED damaged.q8_0.gguf [8-bit]: max |Δp|" in printed

@@ -1,5 +1,6 @@
 """Every format and precision of the demo checkpoint passes its precision class's gates on the
 project corpus (the check CTranslate2's own tests make, with one tolerance per precision)."""
+
 import pytest
 
 from crest_edge.parity import check_candidate, make_report

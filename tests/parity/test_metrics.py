@@ -1,4 +1,5 @@
 """Parity metrics, gates and rendering on hand-made logits: no engine needed."""
+
 import json
 
 import numpy as np
@@ -46,8 +47,10 @@ def test_threshold_decides_labels_like_verdicts():
 
 
 def test_groups_flips_and_gold_accuracy():
-    rows = [{"text": f"t{i}", "lang": lang, "script": "Latin", "label": label}
-            for i, (lang, label) in enumerate([("en", "safe"), ("en", 1), ("fr", "unknown"), ("fr", "unsafe")])]
+    rows = [
+        {"text": f"t{i}", "lang": lang, "script": "Latin", "label": label}
+        for i, (lang, label) in enumerate([("en", "safe"), ("en", 1), ("fr", "unknown"), ("fr", "unsafe")])
+    ]
     ref, cand = _logits([0.2, 0.7, 0.49, 0.8]), _logits([0.2, 0.7, 0.51, 0.8])
     out = compare(rows, ref, cand, LABELS)
     assert out["by_lang"]["en"]["agreement"] == 1.0 and out["by_lang"]["fr"]["flips"] == 1
@@ -82,19 +85,34 @@ def test_gates_check_and_overrides():
 
 
 def test_report_renders_and_lists_failures():
-    rows = [{"text": "a|b", "lang": "en", "script": "Latin", "label": "safe"},
-            {"text": "c", "lang": "zh", "script": "Han", "label": "unsafe"}]
+    rows = [
+        {"text": "a|b", "lang": "en", "script": "Latin", "label": "safe"},
+        {"text": "c", "lang": "zh", "script": "Han", "label": "unsafe"},
+    ]
     ref, cand = _logits([0.45, 0.9]), _logits([0.55, 0.9])
-    cand_entry = {"path": "/x/model.q4_0.gguf", "format": "gguf", "quantization": "q4_0", "engine": "llamacpp",
-                  "device": "cpu", "precision": "q4_0", "detail": "", "seconds": 0.1, "class": "4-bit",
-                  **compare(rows, ref, cand, LABELS)}
+    cand_entry = {
+        "path": "/x/model.q4_0.gguf",
+        "format": "gguf",
+        "quantization": "q4_0",
+        "engine": "llamacpp",
+        "device": "cpu",
+        "precision": "q4_0",
+        "detail": "",
+        "seconds": 0.1,
+        "class": "4-bit",
+        **compare(rows, ref, cand, LABELS),
+    }
     results = gates.check(cand_entry["overall"], gates.gate_limits("4-bit"))
     cand_entry["gates"] = [{**vars(r), "text": r.describe()} for r in results]
     cand_entry["passed"] = False
-    rep = {"date": "2025-01-01", "corpus": {"name": "c.jsonl", "path": "c.jsonl", "sha256": "ab" * 32, "n": 2},
-           "threshold": 0.5, "near_band": [0.4, 0.6], "candidates": [cand_entry],
-           "reference": {"path": "ref", "engine": "torch", "device": "cpu", "precision": "float32",
-                         "accuracy": 0.5}}
+    rep = {
+        "date": "2025-01-01",
+        "corpus": {"name": "c.jsonl", "path": "c.jsonl", "sha256": "ab" * 32, "n": 2},
+        "threshold": 0.5,
+        "near_band": [0.4, 0.6],
+        "candidates": [cand_entry],
+        "reference": {"path": "ref", "engine": "torch", "device": "cpu", "precision": "float32", "accuracy": 0.5},
+    }
     md = report.to_markdown(rep)
     assert "| model.q4_0.gguf | gguf | q4_0 | 4-bit |" in md and "a\\|b" in md
     assert report.failures(rep) == ["FAILED model.q4_0.gguf [4-bit]: label agreement 50.0000% (needs >= 98.00%)"]
