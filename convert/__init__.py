@@ -14,6 +14,10 @@ from pathlib import Path
 from crest_edge import registry
 from crest_edge.errors import ConversionError
 from crest_edge.formats.checkpoint import open_checkpoint
+from crest_edge.formats.outputs import check_artifact_output
+from crest_edge.log import log
+
+from .common import outside_links
 
 
 def target_module(to: str):
@@ -23,17 +27,23 @@ def target_module(to: str):
 def convert(src, out, to: str, quant: str, force: bool = False) -> Path:
     """Convert checkpoint `src` to format `to` at precision `quant`; return the artifact path.
 
-    Refuses to overwrite `out` without `force`. Every validation problem is reported at once.
+    Replaces an existing `out` only with `force`, and only if crest-edge made it (see
+    crest_edge.formats.outputs). Every validation problem is reported at once.
     """
     quant = quant.lower()
     problem = registry.quant_problem(to, quant)
     if problem:
         raise ConversionError(problem)
     module = target_module(to)
-    out = Path(out)
-    if out.exists() and not force:
-        raise ConversionError(f"{out} exists; pass --force to overwrite")
+    out = check_artifact_output(out, force, src)
     checkpoint = open_checkpoint(src)
+    if "unsafe" not in [label.lower() for label in checkpoint.labels]:
+        raise ConversionError(
+            f"{checkpoint.path}: its labels {checkpoint.labels} have no 'unsafe' (config.json id2label); "
+            "an artifact must name the label whose probability is the score"
+        )
+    for link in outside_links(checkpoint):
+        log.warning("crest-edge convert: %s is a link to outside the checkpoint; its target is what gets read", link)
     tensors = checkpoint.validated_tensors()
     out.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the target, then swap in, so a failed conversion never leaves half an artifact.

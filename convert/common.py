@@ -32,6 +32,17 @@ def base_manifest(checkpoint: Checkpoint, fmt: str, quantization: str, *engine_p
     )
 
 
+def outside_links(checkpoint: Checkpoint) -> list[str]:
+    """The checkpoint files that are symlinks to somewhere outside its directory, as "name -> target"
+    (a Hugging Face cache snapshot is all such links; a stray one may be a file nobody meant to ship)."""
+    root = checkpoint.path.resolve()
+    found = []
+    for path in sorted(checkpoint.path.iterdir()):
+        if path.is_symlink() and root not in path.resolve().parents:
+            found.append(f"{path.name} -> {path.resolve()}")
+    return found
+
+
 def copy_tokenizer(checkpoint: Checkpoint, out: Path) -> str:
     """Copy the checkpoint's tokenizer file into `out`; return its file name."""
     for name in TOKENIZER_FILES:

@@ -18,6 +18,7 @@ from crest_edge.errors import ConversionError
 from crest_edge.extras import require
 from crest_edge.formats import gguf as fmt
 from crest_edge.formats import xlmr
+from crest_edge.formats.gguf_file import seal_gguf
 from crest_edge.llama_glue import llama_cpp, route_logs
 from crest_edge.tokenizer import BOS_ID, EOS_ID, MASK_TOKEN, PAD_ID, SPECIAL_TOKENS, SPM_FILE, UNK_ID
 from crest_edge.tokenizer.proto import SentencePieceModel
@@ -32,13 +33,14 @@ def write(checkpoint, tensors, out: Path, quant: str) -> Path:
     out = Path(out)
     if quant in fmt.WRITTEN_DIRECTLY:
         _write_gguf(checkpoint, tensors, out, quant, quant)
-        return out
-    plain = out.with_name(out.name + ".f32")
-    try:
-        _write_gguf(checkpoint, tensors, plain, "f32", quant)
-        quantize(plain, out, quant)
-    finally:
-        plain.unlink(missing_ok=True)
+    else:
+        plain = out.with_name(out.name + ".f32")
+        try:
+            _write_gguf(checkpoint, tensors, plain, "f32", quant)
+            quantize(plain, out, quant)
+        finally:
+            plain.unlink(missing_ok=True)
+    seal_gguf(out)
     return out
 
 

@@ -32,6 +32,7 @@ INT4_BLOCK, INT4_ACCURACY = 32, 4
 def load_torch_model(checkpoint: Checkpoint):
     torch = require("torch", "exporting to ONNX")
     transformers = require("transformers", "exporting to ONNX")
+    transformers.utils.logging.disable_progress_bar()  # its weight-loading bar is noise in a conversion
     model = transformers.XLMRobertaForSequenceClassification.from_pretrained(
         str(checkpoint.path), local_files_only=True, dtype=torch.float32, attn_implementation="eager"
     )

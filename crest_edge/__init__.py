@@ -1,6 +1,14 @@
 """crest-edge: run the CREST multilingual safety classifier on device, provably faithful to fp32."""
 
-from .errors import ArtifactError, ConversionError, CrestEdgeError, DeviceError, MissingExtraError
+from .errors import (
+    ArtifactError,
+    ClosedError,
+    ConversionError,
+    CrestEdgeError,
+    DeviceError,
+    EngineError,
+    MissingExtraError,
+)
 from .guard import Guard
 from .verdict import Verdict
 from .version import __version__
@@ -13,5 +21,7 @@ __all__ = [
     "ConversionError",
     "DeviceError",
     "MissingExtraError",
+    "EngineError",
+    "ClosedError",
     "__version__",
 ]

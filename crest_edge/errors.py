@@ -23,3 +23,11 @@ class DeviceError(CrestEdgeError, ValueError):
 
 class MissingExtraError(CrestEdgeError, ImportError):
     """An optional engine package is not installed."""
+
+
+class EngineError(CrestEdgeError, RuntimeError):
+    """The engine failed, or produced non-finite scores, while classifying."""
+
+
+class ClosedError(CrestEdgeError, RuntimeError):
+    """A Guard or engine was used after close()."""

@@ -2,6 +2,11 @@
 
 The decision rule, written once (Guard, parity, tests and the GPU check all use it): a text is
 unsafe when p(unsafe) >= threshold; otherwise it gets the likeliest other label.
+
+When the engine fails on a text (it raised, or gave NaN or infinite scores), the `on_error` policy
+decides, never the missing score: "raise" (the default) raises; "block" gives the text the unsafe
+label with score 1.0; "allow" decides from the text's windows that did run, or, if none did, gives
+the safe label with score 0.0. Either way the verdict carries the `error`.
 """
 
 from __future__ import annotations
@@ -18,9 +23,17 @@ class Verdict:
     probs: dict[str, float]  # per label, from the window that decided the score
     tokens: int  # length of the full id sequence, <s> and </s> included, before windowing
     windows: int  # how many windows were classified (1 unless the text was long)
+    error: str | None = None  # set when the engine failed on this text and `on_error` decided
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """A JSON-ready dict; `error` only when there was one."""
+        out = dataclasses.asdict(self)
+        if self.error is None:
+            del out["error"]
+        return out
+
+
+ON_ERROR = ("raise", "block", "allow")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -61,3 +74,21 @@ def decide(window_logits: np.ndarray, labels: list[str], threshold: float, token
     score = float(probs[worst, positive])
     label = labels[int(decide_labels(probs[worst : worst + 1], positive, threshold)[0])]
     return Verdict(label, score, {name: float(p) for name, p in zip(labels, probs[worst])}, tokens, len(probs))
+
+
+def on_error_verdict(
+    policy: str, error: str, labels: list[str], threshold: float, tokens: int, windows: int, ran=None
+) -> Verdict:
+    """The verdict of a text the engine failed on (see the module docstring); `ran` holds the logits
+    of its windows that did run, if any."""
+    positive = unsafe_index(labels)
+    if policy == "allow" and ran is not None and len(ran):
+        return dataclasses.replace(decide(ran, labels, threshold, tokens), windows=windows, error=error)
+    if policy == "block":
+        chosen, score = positive, 1.0
+    elif policy == "allow":
+        chosen, score = next(i for i in range(len(labels)) if i != positive), 0.0
+    else:
+        raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {policy!r}")
+    probs = {name: float(i == chosen) for i, name in enumerate(labels)}
+    return Verdict(labels[chosen], score, probs, tokens, windows, error)

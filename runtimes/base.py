@@ -15,6 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from crest_edge.errors import ClosedError
+
 
 @dataclasses.dataclass(frozen=True)
 class EngineInfo:
@@ -58,3 +60,10 @@ def classifier_head(cls_hidden: np.ndarray, head: dict[str, np.ndarray]) -> np.n
     the cores and made batch-1 calls 2-4x slower on a 2-core machine."""
     x = np.tanh(np.einsum("nh,oh->no", cls_hidden.astype(np.float32), head["dense.weight"]) + head["dense.bias"])
     return (np.einsum("nh,oh->no", x, head["out_proj.weight"]) + head["out_proj.bias"]).astype(np.float32)
+
+
+def opened(handle, engine: str):
+    """`handle` (an engine's session, model or context), or ClosedError once the engine was closed."""
+    if handle is None:
+        raise ClosedError(f"this {engine} engine is closed")
+    return handle

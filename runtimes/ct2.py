@@ -10,7 +10,7 @@ from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
 from crest_edge.formats import ct2 as fmt
 
-from .base import EngineInfo, classifier_head, pad_batch
+from .base import EngineInfo, classifier_head, opened, pad_batch
 
 NAME = "ct2"
 
@@ -59,7 +59,7 @@ class CT2Engine:
             self._encoder = ct2.Encoder(
                 str(artifact.path), device=device, compute_type=requested, intra_threads=threads or 0
             )
-        except (RuntimeError, ValueError, OSError, MemoryError) as exc:
+        except Exception as exc:  # ctranslate2 raises RuntimeError, ValueError, IndexError... for a bad model.bin
             raise ArtifactError(f"{self._model_path}: ctranslate2 could not load it ({exc})") from None
         self._view = ct2.StorageView.from_array
         self._to_cpu, self._float32 = ct2.Device.cpu, ct2.DataType.float32
@@ -69,10 +69,11 @@ class CT2Engine:
         )
 
     def logits(self, sequences) -> np.ndarray:
+        encoder = opened(self._encoder, NAME)
         ids, lengths = pad_batch(sequences, self._pad_id)
         ids = np.ascontiguousarray(ids, dtype=np.int32)
         # `lengths` keeps the padding out of attention.
-        hidden = self._encoder.forward_batch(self._view(ids), self._view(lengths)).last_hidden_state
+        hidden = encoder.forward_batch(self._view(ids), self._view(lengths)).last_hidden_state
         if hidden.dtype != self._float32:
             hidden = hidden.to(self._float32)
         if self.info.device != "cpu":

@@ -21,7 +21,7 @@ from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.formats import gguf as fmt
 from crest_edge.llama_glue import llama_cpp, llama_log, ready
 
-from .base import EngineInfo
+from .base import EngineInfo, opened
 from .memory_pages import discard, read_on_demand
 
 NAME = "llamacpp"
@@ -189,8 +189,7 @@ class LlamaCppEngine:
                 raise ValueError(f"token ids must lie in [0, {self._n_vocab})")
         out = np.empty((len(arrays), self.num_labels), dtype=np.float32)
         with self._lock:
-            if self._model is None:
-                raise RuntimeError("this llama.cpp engine is closed")
+            opened(self._model, NAME)
             for first, group in _packs(arrays, self._pack_tokens):
                 out[first : first + len(group)] = self._encode(group)
         return out

@@ -17,7 +17,7 @@ from crest_edge.extras import require
 from crest_edge.formats import onnx as fmt
 from crest_edge.formats.onnx import INPUTS, OUTPUT
 
-from .base import EngineInfo, pad_batch
+from .base import EngineInfo, opened, pad_batch
 
 NAME = "onnx"
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "coreml": "CoreMLExecutionProvider", "cpu": "CPUExecutionProvider"}
@@ -103,10 +103,11 @@ class OnnxEngine:
         )
 
     def logits(self, sequences) -> np.ndarray:
+        session = opened(self._session, NAME)
         ids, lengths = pad_batch(sequences, self._pad_id)
         mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
         # InferenceSession.run is thread-safe: no lock, concurrent calls share the intra-op pool.
-        out = self._session.run([OUTPUT], {"input_ids": ids, "attention_mask": mask})[0]
+        out = session.run([OUTPUT], {"input_ids": ids, "attention_mask": mask})[0]
         return out.astype(np.float32, copy=False)
 
     def close(self) -> None:

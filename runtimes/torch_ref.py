@@ -9,7 +9,7 @@ import numpy as np
 from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
 
-from .base import EngineInfo, pad_batch
+from .base import EngineInfo, opened, pad_batch
 
 NAME = "torch"
 
@@ -49,7 +49,7 @@ class TorchEngine:
         mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
         torch = self._torch
         with self._lock, torch.inference_mode():
-            out = self._model(
+            out = opened(self._model, NAME)(
                 input_ids=torch.from_numpy(ids).to(self._device),
                 attention_mask=torch.from_numpy(mask).to(self._device),
             ).logits

@@ -42,8 +42,9 @@ def test_classify_json(capsys, tiny_checkpoint):
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 2
     for row in rows:
-        assert set(row) == {"label", "score", "probs", "tokens", "windows"}
+        assert set(row) == {"line", "label", "score", "probs", "tokens", "windows"}
         assert row["label"] in ("safe", "unsafe") and row["windows"] == 1
+    assert [row["line"] for row in rows] == [1, 2]
 
 
 def test_tokenize_prints_the_ids_engines_get(capsys, tiny_checkpoint):
@@ -63,8 +64,10 @@ def test_input_file_plain_and_jsonl(capsys, tiny_checkpoint, tmp_path):
     for path in (plain, jsonl):
         code, out, _ = run_cli(capsys, "classify", "--model", tiny_checkpoint, "--json", "--input", path)
         assert code == 0
-        outputs.append([json.loads(line)["score"] for line in out.splitlines()])
-    assert len(outputs[0]) == 2 and outputs[0] == outputs[1]
+        outputs.append({(row := json.loads(line))["line"]: row["score"] for line in out.splitlines()})
+    # the blank plain-text line is a row of its own (the empty text), so rows line up with lines
+    assert sorted(outputs[0]) == [1, 2, 3] and sorted(outputs[1]) == [1, 2]
+    assert [outputs[0][1], outputs[0][3]] == [outputs[1][1], outputs[1][2]]
 
 
 def test_stdin_input(tiny_checkpoint):

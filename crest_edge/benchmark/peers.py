@@ -22,8 +22,11 @@ PAD_ID = 1
 
 def export_plain_onnx_int8(checkpoint_dir, out_dir) -> Path:
     """Export and quantize `checkpoint_dir` into `out_dir`; return the int8 .onnx file."""
-    import torch
-    import transformers
+    from crest_edge.extras import require
+
+    torch = require("torch", "the plain ONNX peer")
+    transformers = require("transformers", "the plain ONNX peer")
+    require("onnxruntime", "the plain ONNX peer")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     out = Path(out_dir)
@@ -59,7 +62,9 @@ class PlainOnnxRunner:
     """An InferenceSession with default options (the CPU provider; `threads` intra-op threads if given)."""
 
     def __init__(self, path, threads: int | None = None):
-        import onnxruntime as ort
+        from crest_edge.extras import require
+
+        ort = require("onnxruntime", "the plain ONNX peer")
 
         path = Path(path)
         path = path / MODEL_FILE if path.is_dir() else path

@@ -9,8 +9,9 @@ from pathlib import Path
 from crest_edge.benchmark.artifacts import default_cache
 from crest_edge.benchmark.run import DEFAULT_BATCH, DEFAULT_LENGTHS
 from crest_edge.registry import BENCH_DEFAULTS, DEVICES
+from crest_edge.selection import MAX_BATCH
 
-from .argtypes import positive_int
+from .argtypes import non_negative, positive_int, threads, whole
 
 DESCRIPTION = (
     "Benchmark every artifact format side by side with transformers fp32 and plain ONNX Runtime int8: "
@@ -24,8 +25,8 @@ def _int_list(text: str) -> list[int]:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"needs positive integers: {text!r}")
+    if not values or min(values) < 1 or max(values) > MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"needs whole numbers from 1 to {MAX_BATCH}: {text!r}")
     return sorted(set(values))
 
 
@@ -45,7 +46,7 @@ def add_parser(sub) -> None:
     source.add_argument(
         "--shape", choices=["tiny", "base", "large"], help="synthesize a CREST-shaped checkpoint (cached; default base)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed for --shape (default 0)")
+    p.add_argument("--seed", type=whole(0, 2**32 - 1), default=0, help="seed for --shape (default 0)")
     p.add_argument(
         "--backend",
         default="auto",
@@ -69,16 +70,18 @@ def add_parser(sub) -> None:
         help="tokens per text, <s> and </s> included (default 16,128,512)",
     )
     p.add_argument("--repeat", type=positive_int, default=10, help="timed calls per workload (default 10)")
-    p.add_argument("--warmup", type=int, default=2, help="untimed calls per workload first (default 2)")
+    p.add_argument("--warmup", type=whole(0, 1000), default=2, help="untimed calls per workload first (default 2)")
     p.add_argument(
         "--budget",
-        type=float,
+        type=non_negative,
         default=30.0,
         metavar="S",
         help="stop repeating a workload after S seconds, with at least 3 repeats (default 30; 0: never)",
     )
-    p.add_argument("--threads", type=positive_int, help="CPU threads per engine (default: the engine's own)")
-    p.add_argument("--timeout", type=float, metavar="S", help="kill a configuration that runs longer than S seconds")
+    p.add_argument("--threads", type=threads, help="CPU threads per engine (default: the engine's own)")
+    p.add_argument(
+        "--timeout", type=non_negative, metavar="S", help="kill a configuration that runs longer than S seconds"
+    )
     p.add_argument("--json", metavar="OUT", help="write the full results as JSON (- for stdout)")
     p.add_argument("--markdown", metavar="OUT", help="write the markdown report (default: print it)")
     p.add_argument("--plot", metavar="OUT.png", help="latency against size at --plot-workload")

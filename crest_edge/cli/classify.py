@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
+from ..errors import CrestEdgeError
 from ..registry import DEVICES, ENGINES
+from ..verdict import ON_ERROR
 from ..windows import POLICIES
-from .argtypes import positive_int, probability
+from .argtypes import probability, threads
 
 
 def model_options(parser: argparse.ArgumentParser, engine_options: bool = True) -> None:
@@ -19,12 +22,16 @@ def model_options(parser: argparse.ArgumentParser, engine_options: bool = True) 
     if engine_options:
         parser.add_argument("--engine", default="auto", choices=["auto", *ENGINES])
         parser.add_argument("--device", default="auto", choices=DEVICES)
-        parser.add_argument("--threads", type=positive_int, help="CPU threads for the engine")
+        parser.add_argument("--threads", type=threads, help="CPU threads for the engine")
 
 
 def text_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("texts", nargs="*", metavar="TEXT")
     parser.add_argument("--input", metavar="FILE", help="plain text lines or JSONL with 'text'; - for stdin")
+
+
+# C0/C1 controls, DEL, line/paragraph separators and lone surrogates
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def add_parser(sub) -> None:
@@ -38,7 +45,13 @@ def add_parser(sub) -> None:
         choices=POLICIES,
         help="texts over 512 tokens: overlapping windows (max p(unsafe)), head, or head+tail",
     )
-    p.add_argument("--json", action="store_true", help="one JSON object per input")
+    p.add_argument("--json", action="store_true", help="one JSON object per input, with its line number")
+    p.add_argument(
+        "--on-error",
+        default="raise",
+        choices=ON_ERROR,
+        help="when the engine fails on a text: stop with an error (default), block it (unsafe) or allow it",
+    )
     p.set_defaults(handler=handle_classify)
 
     p = sub.add_parser("tokenize", help="print the token ids each text gets (<s> and </s> included)")
@@ -48,7 +61,9 @@ def add_parser(sub) -> None:
 
 
 def model_path(args):
-    if args.model:
+    if args.model is not None:
+        if not args.model.strip():
+            raise CrestEdgeError("--model is empty (an unset variable?); give the model's path")
         return args.model
     from ..demo import demo_path
 
@@ -56,11 +71,25 @@ def model_path(args):
     return demo_path()
 
 
-def handle_classify(args) -> int:
-    from ..guard import Guard
-    from .textio import read_inputs
+def row_groups(args):
+    """Groups of rows to classify: the arguments, or --input read as it arrives."""
+    from ..rows import read_rows, rows_from_texts
 
-    texts = read_inputs(args.texts, args.input)
+    if args.texts and args.input:
+        raise CrestEdgeError("give texts as arguments or with --input, not both")
+    if args.input:
+        return read_rows(args.input)
+    if not args.texts:
+        raise CrestEdgeError("no text given: pass TEXT... or --input FILE (- for stdin)")
+    return [rows_from_texts(args.texts)]
+
+
+def handle_classify(args) -> int:
+    """Exit status 0 when every text was scored; 1 when the engine failed on some text and --on-error
+    block/allow gave it a verdict anyway (each such row carries "error"), or on any error."""
+    from ..guard import Guard
+
+    groups = row_groups(args)
     guard = Guard.load(
         model_path(args),
         engine=args.engine,
@@ -68,23 +97,41 @@ def handle_classify(args) -> int:
         threads=args.threads,
         threshold=args.threshold,
         long_text=args.long_text,
+        on_error=args.on_error,
     )
-    for text, verdict in zip(texts, guard.classify_batch(texts)):
-        if args.json:
-            print(json.dumps(verdict.to_dict(), ensure_ascii=False))
-        else:
-            shown = text if len(text) <= 70 else text[:67] + "..."
-            print(f"{verdict.label:<7} {verdict.score:.3f}  {shown}")
-    return 0
+    failed = False
+    for group in groups:
+        for start in range(0, len(group), guard.batch_size):
+            batch = group[start : start + guard.batch_size]
+            for row, verdict in zip(batch, guard.classify_batch([r.text for r in batch])):
+                failed |= verdict.error is not None
+                print(render(row, verdict, args.json))
+            sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def render(row, verdict, as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"line": row.line, **verdict.to_dict()}, ensure_ascii=False, allow_nan=False)
+    error = f"  [error: {verdict.error}]" if verdict.error else ""
+    return f"{row.line:>5}  {verdict.label:<7} {verdict.score:.3f}  {preview(row.text)}{error}"
+
+
+def preview(text: str, width: int = 70) -> str:
+    """`text` fit for one terminal line: cut to `width`, control characters and lone surrogates
+    escaped (a text must not move the cursor or break the output's encoding)."""
+    shown = text if len(text) <= width else text[: width - 3] + "..."
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), shown)
 
 
 def handle_tokenize(args) -> int:
     from ..formats.artifact import open_artifact
     from ..tokenizer import BOS_ID, EOS_ID
-    from .textio import read_inputs
 
-    texts = read_inputs(args.texts, args.input)
+    groups = row_groups(args)
     tokenizer = open_artifact(model_path(args)).tokenizer()
-    for text in texts:
-        print(json.dumps([BOS_ID, *tokenizer.encode(text), EOS_ID]))
+    for group in groups:
+        for row in group:
+            print(json.dumps([BOS_ID, *tokenizer.encode(row.text), EOS_ID]))
+        sys.stdout.flush()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..registry import FORMATS, quant_help
+from .argtypes import whole
 
 
 def add_parser(sub) -> None:
@@ -23,7 +24,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("synth", help="write a seeded CREST-shaped checkpoint with random weights")
     p.add_argument("--shape", required=True, choices=list(SHAPES))
     p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole(0, 2**32 - 1), default=0)
     p.add_argument("--force", action="store_true")
     p.set_defaults(handler=handle_synth)
 

@@ -11,7 +11,7 @@ from crest_edge.errors import CrestEdgeError
 from crest_edge.parity.gates import text_table
 from crest_edge.registry import DEVICES
 
-from .argtypes import fraction, non_negative, positive_int, probability
+from .argtypes import fraction, non_negative, probability, threads
 
 EPILOG = (
     "gates by precision class (the coarser of the manifest quantization and what the engine ran):\n"
@@ -53,7 +53,7 @@ def add_parser(sub) -> None:
         choices=DEVICES,
         help="device for the reference (default cpu: exact fp32, no TF32)",
     )
-    p.add_argument("--threads", type=positive_int, help="CPU threads for every engine")
+    p.add_argument("--threads", type=threads, help="CPU threads for every engine")
     p.set_defaults(handler=handle)
 
 

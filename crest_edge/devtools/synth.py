@@ -15,6 +15,7 @@ from ..data import read_jsonl, seed_corpus_path
 from ..errors import CrestEdgeError
 from ..formats import xlmr as X
 from ..formats.checkpoint import write_safetensors
+from ..formats.outputs import SYNTH_MARK, check_synth_output
 
 SHAPES = {
     # name: layers, hidden, heads, ffn, sentencepiece pieces (vocab = pieces + <pad> + <mask>)
@@ -101,13 +102,12 @@ def synth(shape: str, out, seed: int = 0, force: bool = False) -> Path:
     """Write a CREST-shaped checkpoint of `shape` to `out` and return the directory."""
     if shape not in SHAPES:
         raise CrestEdgeError(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise CrestEdgeError(f"{out} exists and is not empty; pass --force to overwrite")
+    out = check_synth_output(out, force)
     out.mkdir(parents=True, exist_ok=True)
     s = SHAPES[shape]
     write_tokenizer(out, s["pieces"])
     config = xlmr_config(s["layers"], s["hidden"], s["heads"], s["ffn"], s["pieces"] + 2)
+    config[SYNTH_MARK] = {"shape": shape, "seed": seed}  # what lets synth --force replace it, and nothing else
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     write_safetensors(out / "model.safetensors", random_weights(config, seed))
     write_tokenizer_config(out)

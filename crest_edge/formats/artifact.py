@@ -43,7 +43,9 @@ class Artifact:
         return load_tokenizer(self.path)
 
 
-def open_artifact(path) -> Artifact:
+def open_artifact(path, verify: str | None = "full") -> Artifact:
+    """What `path` holds, its integrity checked (`verify`: "full" or "cached", see integrity; None skips
+    it, for tools that inspect damaged files)."""
     target = Path(path).expanduser()
     if not target.exists():
         raise ArtifactError(hub_id_hint(str(path)))
@@ -52,9 +54,11 @@ def open_artifact(path) -> Artifact:
             magic = handle.read(4)
         if magic != GGUF_MAGIC:
             raise ArtifactError(f"{target}: not a GGUF file (and not a directory)")
-        from .gguf_file import read_gguf_metadata
+        from .gguf_file import read_gguf_metadata, verify_gguf
 
         contents = read_gguf_metadata(target)
+        if verify:
+            verify_gguf(target, contents, verify)
         return Artifact(
             "gguf",
             target,
@@ -66,7 +70,10 @@ def open_artifact(path) -> Artifact:
         manifest = Manifest.read(target)
         if manifest.format == "gguf":
             raise ArtifactError(f"{target}: a GGUF manifest belongs inside the .gguf file")
-        manifest.check_files(target)
+        if verify:
+            manifest.verify_files(target, verify)
+        else:
+            manifest.check_files(target)
         return Artifact(manifest.format, target, manifest)
     if (target / "config.json").is_file():
         return Artifact("hf", target, checkpoint=open_checkpoint(target))

@@ -36,6 +36,7 @@ class Layout:
     info_end: int  # end of the tensor infos
     data_start: int
     alignment: int
+    counts: dict = dataclasses.field(default_factory=dict)  # array key -> number of items
 
 
 def _gguf():
@@ -100,6 +101,7 @@ class _Reader:
         if vtype != types.ARRAY:
             raise _Corrupt(f"unknown value type {vtype} at byte {self.pos - 4}")
         item, n = self.scalar("<I"), self.count()
+        self.last_count = n
         if item in scalars:
             raw = self.take(n * struct.calcsize(scalars[item]), keep)
             if not keep:
@@ -129,18 +131,23 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
     if version not in (2, 3):
         raise _Corrupt(f"unsupported GGUF version {version}")
     n_tensors, n_kv = r.count(), r.count()
-    values, spans = {}, {}
+    values, spans, counts = {}, {}, {}
     for _ in range(n_kv):
         start = r.pos
         key = r.string().decode("utf-8", "replace")
+        if key in spans:
+            raise _Corrupt(f"key {key} appears twice")
+        r.last_count = None
         value = r.value(r.scalar("<I"), key in keys or key == "general.alignment")
         spans[key] = (start, r.pos)
+        if r.last_count is not None:
+            counts[key] = r.last_count
         if value is not None:
             values[key] = value
     alignment = int(values.get("general.alignment", 32))
     if alignment <= 0 or alignment & (alignment - 1):
         raise _Corrupt(f"bad alignment {alignment}")
-    tensors = []
+    tensors, names = [], set()
     for _ in range(n_tensors):
         name = r.string().decode("utf-8", "replace")
         n_dims = r.scalar("<I")
@@ -148,6 +155,11 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
             raise _Corrupt(f"tensor {name} has {n_dims} dimensions")
         dims = [r.scalar("<Q") for _ in range(n_dims)]
         tensors.append((name, dims, r.scalar("<I"), r.scalar("<Q")))
+        if name in names:
+            raise _Corrupt(f"tensor {name} appears twice")
+        names.add(name)
+        if tensors[-1][3] % alignment:
+            raise _Corrupt(f"tensor {name} starts at offset {tensors[-1][3]}, not a multiple of {alignment}")
     info_end = r.pos
     data_start = info_end + (-info_end % alignment)
     tensor_spans = {}
@@ -164,7 +176,14 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
         tensor_spans[name] = (data_start + offset, end)
     infos = {name: (dims, ggml_type) for name, dims, ggml_type, _ in tensors}
     return Layout(
-        {k: v for k, v in values.items() if k in keys}, spans, infos, tensor_spans, info_end, data_start, alignment
+        {k: v for k, v in values.items() if k in keys},
+        spans,
+        infos,
+        tensor_spans,
+        info_end,
+        data_start,
+        alignment,
+        counts,
     )
 
 
@@ -173,12 +192,22 @@ class GgufContents:
     manifest: Manifest
     sentencepiece: bytes  # the raw sentencepiece model
     tensor_spans: dict  # tensor name -> (start, end) byte range of its data
+    layout: Layout
+
+
+def content_ranges(layout: Layout, size: int) -> list[tuple[int, int]]:
+    """The bytes a .gguf's integrity digest covers: all but its manifest entry and the padding after the
+    header (both change when the manifest is updated; nothing in them is read by llama.cpp)."""
+    start, end = layout.spans[MANIFEST_KEY]
+    return [(0, start), (end, layout.info_end), (layout.data_start, size)]
 
 
 def read_gguf_metadata(path) -> GgufContents:
     """The manifest and sentencepiece model a crest-edge .gguf carries, and where its tensors lie."""
     path = Path(path)
-    layout = read_layout(path, (MANIFEST_KEY, SENTENCEPIECE_KEY, LABELS_KEY))
+    from . import gguf_check
+
+    layout = read_layout(path, (MANIFEST_KEY, SENTENCEPIECE_KEY, LABELS_KEY, *gguf_check.keys()))
     values = layout.values
     if not isinstance(values.get(MANIFEST_KEY), str):
         raise ArtifactError(
@@ -195,7 +224,27 @@ def read_gguf_metadata(path) -> GgufContents:
         raise ArtifactError(
             f"{path}: classifier labels {values.get(LABELS_KEY)} disagree with the manifest's {manifest.labels}"
         )
-    return GgufContents(manifest, sp_bytes, layout.tensor_spans)
+    gguf_check.check_model(path, layout, manifest)
+    return GgufContents(manifest, sp_bytes, layout.tensor_spans, layout)
+
+
+def verify_gguf(path, contents: GgufContents, mode: str = "full") -> None:
+    from .integrity import GGUF_CONTENT, verify
+
+    path = Path(path)
+    ranges = content_ranges(contents.layout, path.stat().st_size)
+    verify(contents.manifest, str(path), {GGUF_CONTENT: (path, ranges)}, mode)
+
+
+def seal_gguf(path) -> None:
+    """Record the file's content digest in its manifest (the last step of writing a crest-edge .gguf)."""
+    from .integrity import GGUF_CONTENT, digest_ranges, seal
+
+    path = Path(path)
+    contents = read_gguf_metadata(path)
+    manifest = contents.manifest
+    seal(manifest, {GGUF_CONTENT: digest_ranges(path, content_ranges(contents.layout, path.stat().st_size))})
+    update_gguf_manifest(path, manifest)
 
 
 def update_gguf_manifest(path, manifest: Manifest) -> None:

@@ -16,7 +16,8 @@ from ..errors import ArtifactError
 from ..registry import FORMATS
 
 MANIFEST_NAME = "crest-edge.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the integrity record
+MAX_LENGTH_LIMIT = 8192  # no XLM-R-family position table is longer
 
 
 @dataclasses.dataclass
@@ -31,6 +32,7 @@ class Manifest:
     files: dict[str, int] = dataclasses.field(default_factory=dict)  # file name -> size in bytes
     model: dict = dataclasses.field(default_factory=dict)  # hidden size, layers, vocab, ...
     parity: dict | None = None
+    integrity: dict | None = None  # see crest_edge.formats.integrity
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self):
@@ -44,13 +46,13 @@ class Manifest:
     def from_json(cls, text: str, origin: str) -> Manifest:
         try:
             data = json.loads(text)
-            known = {f.name for f in dataclasses.fields(cls)}
-            manifest = cls(**{k: v for k, v in data.items() if k in known})
-        except (ValueError, TypeError) as exc:
-            raise ArtifactError(f"{origin}: not a valid crest-edge manifest ({exc})") from None
-        if manifest.format not in FORMATS:
-            raise ArtifactError(f"{origin}: unknown artifact format {manifest.format!r}")
-        return manifest
+        except (ValueError, RecursionError) as exc:
+            raise ArtifactError(f"{origin}: not a valid crest-edge manifest ({type(exc).__name__})") from None
+        problems = _problems(data)
+        if problems:
+            raise ArtifactError(f"{origin}: not a valid crest-edge manifest: " + "; ".join(problems))
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def write(self, directory: Path) -> Path:
         path = Path(directory) / MANIFEST_NAME
@@ -69,7 +71,21 @@ class Manifest:
         return cls.from_json(text, str(path))
 
     def record_files(self, directory: Path, names) -> None:
-        self.files = {name: (Path(directory) / name).stat().st_size for name in names}
+        """Record the size and the sha256 of each file, and seal the manifest (see integrity)."""
+        from .integrity import digest_ranges, seal
+
+        directory = Path(directory)
+        self.files = {name: (directory / name).stat().st_size for name in names}
+        seal(self, {name: digest_ranges(directory / name, [(0, size)]) for name, size in self.files.items()})
+
+    def verify_files(self, directory: Path, mode: str = "full") -> None:
+        """check_files, then every file's content and the manifest's own fields against the record."""
+        from .integrity import verify
+
+        self.check_files(directory)
+        directory = Path(directory)
+        targets = {name: (directory / name, [(0, size)]) for name, size in self.files.items()}
+        verify(self, str(directory), targets, mode)
 
     def check_files(self, directory: Path) -> None:
         """Raise naming the first artifact file that is missing or has the wrong size."""
@@ -80,6 +96,53 @@ class Manifest:
             actual = path.stat().st_size
             if actual != size:
                 raise ArtifactError(f"{path}: {actual} bytes but the manifest says {size}; truncated or replaced")
+
+
+def _problems(data) -> list[str]:
+    """Everything wrong with a manifest's decoded JSON, checked field by field before it is trusted."""
+    if not isinstance(data, dict):
+        return ["not a JSON object"]
+    problems = []
+
+    def expect(key, kind, required=True):
+        value = data.get(key)
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, kind):
+            problems.append(f"{key} is {type(value).__name__ if key in data else 'missing'}")
+            return None
+        return value
+
+    fmt = expect("format", str)
+    if fmt is not None and fmt not in FORMATS:
+        problems.append(f"unknown artifact format {fmt!r}")
+    quant = expect("quantization", str)
+    if fmt in FORMATS and quant is not None and quant not in FORMATS[fmt].quants:
+        problems.append(f"quantization {quant!r} is not one {fmt} is written in")
+    labels = expect("labels", list)
+    if labels is not None:
+        if len(labels) < 2 or not all(isinstance(x, str) and x.strip() for x in labels):
+            problems.append("labels must be two or more non-empty strings")
+        elif len(set(labels)) != len(labels) or [x.lower() for x in labels].count("unsafe") != 1:
+            problems.append(f"labels {labels} must be distinct, with exactly one 'unsafe'")
+    max_length = expect("max_length", int)
+    if max_length is not None and not 3 <= max_length <= MAX_LENGTH_LIMIT:
+        problems.append(f"max_length {max_length} is outside 3..{MAX_LENGTH_LIMIT}")
+    expect("source_sha256", str)
+    for key in ("versions", "files", "model"):
+        expect(key, dict)
+    for key in ("parity", "integrity"):
+        expect(key, dict, required=False)
+    expect("created", str, required=False)
+    expect("schema", int, required=False)
+    files = data.get("files")
+    if isinstance(files, dict):
+        for name, size in files.items():
+            if "/" in name or "\\" in name or name in ("", ".", "..") or name.startswith("."):
+                problems.append(f"file name {name!r} is not a plain name inside the artifact")
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                problems.append(f"file {name!r} has size {size!r}")
+    return problems
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
