@@ -91,6 +91,9 @@ QUICKSTART_TARGETS = (
     ("onnx", "int4"),
 )
 
+# What `crest-edge serve` cannot run without; uvicorn also uses httptools and uvloop, faster, when present.
+SERVE_MODULES = ("starlette", "uvicorn", "prometheus_client")
+
 # import name -> the extra that installs it (engines first, then the tools)
 EXTRA_OF_MODULE = {
     **{module: spec.extra for spec in ENGINES.values() for module in spec.modules},
@@ -101,6 +104,7 @@ EXTRA_OF_MODULE = {
     "tqdm": "bench",
     "matplotlib": "bench",
     "onnxscript": "bench",
+    **{module: "serve" for module in (*SERVE_MODULES, "httptools", "uvloop")},
 }
 
 

@@ -76,6 +76,25 @@ def demo_checkpoint() -> Path:
 
 
 @pytest.fixture(scope="session")
+def build_artifact(demo_checkpoint, tmp_path_factory):
+    """build_artifact(to, quant) -> path: the demo checkpoint converted once per session (the parity
+    and serve suites share them)."""
+    from crest_edge.convert import convert
+
+    root = tmp_path_factory.mktemp("demo-artifacts")
+    built: dict[tuple[str, str], Path] = {}
+
+    def build(to: str, quant: str) -> Path:
+        require_engine(FORMATS[to].engine)
+        if (to, quant) not in built:
+            name = f"demo.{quant}.gguf" if FORMATS[to].single_file else f"demo-{to}-{quant}"
+            built[to, quant] = convert(demo_checkpoint, root / name, to, quant)
+        return built[to, quant]
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def corpus_texts() -> list[str]:
     """The project's multilingual parity corpus texts."""
     from crest_edge.data import parity_corpus_path, read_jsonl

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from crest_edge.verdict import decide, softmax
-from crest_edge.windows import fit
+from crest_edge.windows import POLICIES, count, fit
 
 LABELS = ["safe", "unsafe"]
 
@@ -34,6 +34,15 @@ def test_head_and_head_tail_truncate_to_one_window():
 def test_unknown_policy_is_rejected():
     with pytest.raises(ValueError, match="unknown long-text policy"):
         fit(list(range(600)), 512, "middle")
+    with pytest.raises(ValueError, match="unknown long-text policy"):
+        count(600, 512, "middle")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_count_is_the_number_of_sequences_fit_makes(policy):
+    for pieces in [*range(0, 3000, 7), 510, 511]:
+        assert count(pieces, 512, policy) == len(fit([5] * pieces, 512, policy)), pieces
+    assert count(2000, 128, "windows", stride=10) == len(fit([5] * 2000, 128, "windows", stride=10))
 
 
 def test_softmax_is_stable_for_large_logits():

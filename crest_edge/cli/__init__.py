@@ -13,9 +13,9 @@ import sys
 
 from ..errors import CrestEdgeError
 from ..version import __version__
-from . import bench, classify, convert, doctor, parity, quickstart, verify
+from . import bench, classify, convert, doctor, parity, quickstart, serve, verify
 
-SUBCOMMANDS = (classify, convert, verify, parity, bench, doctor, quickstart)
+SUBCOMMANDS = (classify, convert, verify, parity, bench, doctor, quickstart, serve)
 
 
 class _Parser(argparse.ArgumentParser):

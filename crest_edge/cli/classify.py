@@ -25,6 +25,19 @@ def model_options(parser: argparse.ArgumentParser, engine_options: bool = True) 
         parser.add_argument("--threads", type=threads, help="CPU threads for the engine")
 
 
+def verdict_options(parser: argparse.ArgumentParser) -> None:
+    """How a verdict is decided: the threshold and the long-text policy (Guard.load's arguments)."""
+    parser.add_argument(
+        "--threshold", type=probability, default=0.5, help="p(unsafe) at or above which a text is unsafe"
+    )
+    parser.add_argument(
+        "--long-text",
+        default="windows",
+        choices=POLICIES,
+        help="texts over 512 tokens: overlapping windows (max p(unsafe)), head, or head+tail",
+    )
+
+
 def text_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("texts", nargs="*", metavar="TEXT")
     parser.add_argument("--input", metavar="FILE", help="plain text lines or JSONL with 'text'; - for stdin")
@@ -38,13 +51,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("classify", help="classify texts as safe or unsafe")
     model_options(p)
     text_inputs(p)
-    p.add_argument("--threshold", type=probability, default=0.5, help="p(unsafe) at or above which a text is unsafe")
-    p.add_argument(
-        "--long-text",
-        default="windows",
-        choices=POLICIES,
-        help="texts over 512 tokens: overlapping windows (max p(unsafe)), head, or head+tail",
-    )
+    verdict_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per input, with its line number")
     p.add_argument(
         "--on-error",

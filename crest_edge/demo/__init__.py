@@ -5,9 +5,11 @@ from pathlib import Path
 
 from ..errors import ArtifactError
 
+DEMO_DIR = Path(__file__).parent
+DEMO_NAME = "crest-edge-demo"  # what a service calls it (its directory is only "demo")
+
 
 def demo_path() -> Path:
-    path = Path(__file__).parent
-    if not (path / "model.safetensors").is_file():
-        raise ArtifactError(f"{path}: the demo checkpoint is missing; run `python scripts/train_demo.py`")
-    return path
+    if not (DEMO_DIR / "model.safetensors").is_file():
+        raise ArtifactError(f"{DEMO_DIR}: the demo checkpoint is missing; run `python scripts/train_demo.py`")
+    return DEMO_DIR

@@ -1,5 +1,5 @@
-"""Session fixtures for the parity suite: the fp32 reference run once on the project corpus, and
-each demo-checkpoint artifact converted once, on first use, into one temporary directory."""
+"""Session fixtures for the parity suite: the fp32 reference run once on the project corpus, and a
+small corpus for the CLI tests (the demo artifacts come from tests/conftest.py's build_artifact)."""
 
 from pathlib import Path
 
@@ -10,32 +10,12 @@ import pytest
 THREADS = 1
 
 
-def artifact_name(to: str, quant: str) -> str:
-    return f"demo.{quant}.gguf" if to == "gguf" else f"demo-{to}-{quant}"
-
-
 @pytest.fixture(scope="session")
 def parity_reference(demo_checkpoint):
     """The demo checkpoint's fp32 logits on the project parity corpus, computed once."""
     from crest_edge.parity import run_reference
 
     return run_reference(demo_checkpoint, threads=THREADS)
-
-
-@pytest.fixture(scope="session")
-def build_artifact(demo_checkpoint, tmp_path_factory):
-    """build_artifact(to, quant) -> path, converting the demo checkpoint once per session."""
-    from crest_edge.convert import convert
-
-    root = tmp_path_factory.mktemp("parity-artifacts")
-    built: dict[tuple[str, str], Path] = {}
-
-    def build(to: str, quant: str) -> Path:
-        if (to, quant) not in built:
-            built[to, quant] = convert(demo_checkpoint, root / artifact_name(to, quant), to, quant)
-        return built[to, quant]
-
-    return build
 
 
 @pytest.fixture(scope="session")
