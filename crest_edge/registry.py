@@ -101,7 +101,6 @@ EXTRA_OF_MODULE = {
     "safetensors": "reference",
     "tokenizers": "reference",
     "psutil": "bench",
-    "tqdm": "bench",
     "matplotlib": "bench",
     "onnxscript": "bench",
     **{module: "serve" for module in (*SERVE_MODULES, "httptools", "uvloop")},

@@ -39,6 +39,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON (- for stdout)")
     p.add_argument("--markdown", metavar="OUT", help="write the report as markdown")
+    p.add_argument("--plot", metavar="OUT.png", help="draw per-language agreement and max |Δp| of every candidate")
     p.add_argument(
         "--write-manifest", action="store_true", help="record the measured parity in each candidate's manifest"
     )
@@ -82,6 +83,10 @@ def handle(args) -> int:
         _write(args.json, render.to_json(result) + "\n")
     if args.markdown:
         _write(args.markdown, render.to_markdown(result))
+    if args.plot:
+        from crest_edge.parity.plot import plot_parity
+
+        plot_parity(result, args.plot)
     corpus = result["corpus"]
     print(f"parity on {corpus['name']} ({corpus['n']} texts) against {args.reference}", file=console)
     print("\n".join(render.summary_table(result)), file=console)

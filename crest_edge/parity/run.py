@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from crest_edge.verdict import unsafe_index
 from . import gates, metrics
 
 UNKNOWN = "unknown"
+PROGRESS_CHUNK = 256  # texts per engine call between progress updates
 
 
 def load_corpus(path=None) -> dict:
@@ -45,12 +47,20 @@ def _gold(rows: list[dict], labels: list[str]) -> list[str]:
 
 
 def _run(path, device: str, threads: int | None, texts: list[str]):
+    from tqdm import tqdm
+
     from crest_edge.guard import Guard
 
     start = time.perf_counter()
     guard = Guard.load(path, device=device, threads=threads)
     try:
-        return guard.logits(texts), guard, time.perf_counter() - start
+        parts = []
+        # A bar only on a terminal (disable=None); chunks keep it moving on a base-shaped model.
+        with tqdm(total=len(texts), desc=Path(path).name, unit="text", file=sys.stderr, disable=None) as bar:
+            for at in range(0, len(texts), PROGRESS_CHUNK):
+                parts.append(guard.logits(texts[at : at + PROGRESS_CHUNK]))
+                bar.update(len(parts[-1]))
+        return np.concatenate(parts), guard, time.perf_counter() - start
     finally:
         guard.close()
 

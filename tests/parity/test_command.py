@@ -39,6 +39,8 @@ def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_arti
             str(out_json),
             "--markdown",
             str(out_md),
+            "--plot",
+            str(tmp_path / "parity.png"),
             "--write-manifest",
             "--device",
             "cpu",
@@ -53,6 +55,7 @@ def test_cli_reports_and_records_parity_in_manifests(demo_checkpoint, build_arti
     assert report["passed"] and [c["class"] for c in report["candidates"]] == ["8-bit", "8-bit"]
     assert report["corpus"]["sha256"] == sha256_file(small_corpus)
     assert "## Label agreement by language" in out_md.read_text(encoding="utf-8")
+    assert (tmp_path / "parity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for path, entry in zip((ct2, gguf), report["candidates"]):
         parity = open_artifact(path).manifest.parity  # the file is whole and re-readable
         assert parity["corpus"] == {
