@@ -24,11 +24,12 @@ def target_module(to: str):
     return importlib.import_module(registry.format_spec(to).converter)
 
 
-def convert(src, out, to: str, quant: str, force: bool = False) -> Path:
+def convert(src, out, to: str, quant: str, force: bool = False, options: dict | None = None) -> Path:
     """Convert checkpoint `src` to format `to` at precision `quant`; return the artifact path.
 
     Replaces an existing `out` only with `force`, and only if crest-edge made it (see
-    crest_edge.formats.outputs). Every validation problem is reported at once.
+    crest_edge.formats.outputs). Every validation problem is reported at once. `options` go to the
+    format's writer (the methods a format offers within one quantization, e.g. tensor overrides).
     """
     quant = quant.lower()
     problem = registry.quant_problem(to, quant)
@@ -49,7 +50,7 @@ def convert(src, out, to: str, quant: str, force: bool = False) -> Path:
     # Build beside the target, then swap in, so a failed conversion never leaves half an artifact.
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        built = module.write(checkpoint, tensors, staging / out.name, quant)
+        built = module.write(checkpoint, tensors, staging / out.name, quant, **(options or {}))
         if out.exists():
             shutil.rmtree(out) if out.is_dir() else out.unlink()
         built.rename(out)

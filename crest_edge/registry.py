@@ -27,6 +27,7 @@ class FormatSpec:
     converter: str  # the convert module that writes it
     single_file: bool  # a .gguf file rather than a directory
     description: str
+    auto: dict  # precision class -> ((quant, writer options), ...) that `--quant auto-...` tries, cheapest first
 
 
 ENGINES = {
@@ -47,6 +48,7 @@ FORMATS = {
         "crest_edge.convert.ct2",
         False,
         "CTranslate2 directory: model.bin, head.npz (fp32 head), tokenizer, crest-edge.json",
+        ct2.AUTO,
     ),
     "gguf": FormatSpec(
         "gguf",
@@ -56,6 +58,7 @@ FORMATS = {
         "crest_edge.convert.gguf",
         True,
         "one .gguf file: weights, head (always F32), tokenizer and manifest inside",
+        gguf.AUTO,
     ),
     "onnx": FormatSpec(
         "onnx",
@@ -65,10 +68,13 @@ FORMATS = {
         "crest_edge.convert.onnx",
         False,
         "ONNX directory: model.onnx (head in the graph), tokenizer, crest-edge.json",
+        onnx.AUTO,
     ),
 }
 REFERENCE_FORMAT = "hf"  # a Hugging Face checkpoint directory: the fp32 reference, run by transformers
 ENGINE_FOR_FORMAT = {REFERENCE_FORMAT: "torch", **{name: spec.engine for name, spec in FORMATS.items()}}
+
+AUTO_PREFIX = "auto-"  # --quant auto-8bit: see crest_edge.autoquant
 
 DEVICES = ("auto", "cpu", "cuda", "metal")
 # Auto preference: a GPU first, then Apple's accelerators, then the CPU.
@@ -129,6 +135,13 @@ def quant_problem(fmt: str, quant: str) -> str | None:
     return None
 
 
+def auto_quant(klass: str) -> str:
+    """The --quant that asks for parity-gated selection within a class: 8-bit -> auto-8bit."""
+    return AUTO_PREFIX + klass.replace("-bit", "bit")
+
+
 def quant_help() -> str:
-    """`ct2: int8 ... | gguf: ... | onnx: ...`, for --help."""
-    return " | ".join(f"{name}: {' '.join(spec.quants)}" for name, spec in FORMATS.items())
+    """`ct2: int8 ... auto-8bit | gguf: ... | onnx: ...`, for --help."""
+    return " | ".join(
+        f"{name}: {' '.join([*spec.quants, *map(auto_quant, spec.auto)])}" for name, spec in FORMATS.items()
+    )

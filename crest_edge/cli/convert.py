@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from ..errors import CrestEdgeError
 from ..registry import FORMATS, quant_help
-from .argtypes import whole
+from .argtypes import threads, whole
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "convert",
         help="convert a checkpoint to a " + ", ".join(f.upper() for f in FORMATS) + " artifact",
-        epilog="quantizations: " + quant_help(),
+        epilog="quantizations: "
+        + quant_help()
+        + ". auto-8bit / auto-4bit: convert every candidate of that class, check each against the fp32 "
+        "reference on the seed corpus, keep the fastest that passes (recorded in the manifest).",
     )
     p.add_argument("src", help="Hugging Face XLMRobertaForSequenceClassification checkpoint directory")
     p.add_argument("--to", required=True, choices=list(FORMATS))
     p.add_argument("--quant", required=True, help="precision; see below")
     p.add_argument("--out", required=True, help="artifact directory (ct2, onnx) or .gguf file")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument("--calibration", metavar="FILE.jsonl", help="texts auto-... selects on (default: the seed corpus)")
+    p.add_argument("--threads", type=threads, help="CPU threads for auto-...'s checks")
     p.set_defaults(handler=handle_convert)
 
     from ..devtools.synth import SHAPES
@@ -30,10 +36,34 @@ def add_parser(sub) -> None:
 
 
 def handle_convert(args) -> int:
+    from ..autoquant import auto_class, convert_auto
     from ..convert import convert
 
-    print(f"wrote {convert(args.src, args.out, args.to, args.quant, force=args.force)}")
+    if auto_class(args.quant.lower()):
+        out = convert_auto(
+            args.src, args.out, args.to, args.quant.lower(), args.force, args.calibration, threads=args.threads
+        )
+        _print_selection(out)
+    else:
+        if args.calibration:
+            raise CrestEdgeError("--calibration is only used by --quant auto-8bit / auto-4bit")
+        out = convert(args.src, args.out, args.to, args.quant, force=args.force)
+    print(f"wrote {out}")
     return 0
+
+
+def _print_selection(out) -> None:
+    from ..formats.artifact import open_artifact
+
+    selection = open_artifact(out).manifest.selection
+    for t in selection["tried"]:
+        if "error" in t:
+            figures = f"error: {t['error']}"
+        else:
+            figures = f"agreement {t['agreement']:.2%}, max |Δp| {t['max_dp']:.3g}, {t['size_mb']:.1f} MB"
+            figures += f", {t['ms']:.1f} ms" if "ms" in t else ""
+        print(f"  {'pass' if t['passed'] else 'FAIL'} {t['candidate']}: {figures}")
+    print(f"chose {selection['chosen']} ({selection['rule']})")
 
 
 def handle_synth(args) -> int:

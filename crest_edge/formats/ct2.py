@@ -52,3 +52,5 @@ INT8 = ("int8", "int8_float16", "int8_bfloat16")
 INT8_WEIGHT_BITS = 7
 # What CT2 reports as its effective compute type, when it is not one of QUANTS.
 ENGINE_PRECISIONS = {"int8_float32": "8-bit"}
+# What `--quant auto-...` tries per class, cheapest first: (quant, converter options)
+AUTO = {"8-bit": (("int8", {}),)}

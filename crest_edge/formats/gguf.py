@@ -70,3 +70,7 @@ def tensor_name(hf_name: str) -> str:
         return f"{_TOP_NAMES[stem]}.{kind}"
     block, rest = stem[len(xlmr.LAYERS_PREFIX) :].split(".", 1)
     return f"blk.{block}.{_LAYER_NAMES[rest]}.{kind}"
+
+
+# What `--quant auto-...` tries per class, cheapest first: (quant, converter options)
+AUTO = {"8-bit": (("q8_0", {}),), "4-bit": (("q4_0", {}), ("q4_k_m", {}))}

@@ -44,9 +44,13 @@ def digest_ranges(path: Path, ranges) -> str:
     return digest.hexdigest()
 
 
+UNSEALED_FIELDS = ("parity", "selection", "integrity")
+
+
 def manifest_digest(manifest) -> str:
-    """sha256 of a manifest's fields but `parity` and `integrity`, canonically serialized."""
-    fields = {k: v for k, v in dataclasses.asdict(manifest).items() if k not in ("parity", "integrity")}
+    """sha256 of a manifest's fields but the measurements recorded after sealing (`parity`, `selection`)
+    and `integrity` itself, canonically serialized."""
+    fields = {k: v for k, v in dataclasses.asdict(manifest).items() if k not in UNSEALED_FIELDS}
     text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -32,6 +32,7 @@ class Manifest:
     files: dict[str, int] = dataclasses.field(default_factory=dict)  # file name -> size in bytes
     model: dict = dataclasses.field(default_factory=dict)  # hidden size, layers, vocab, ...
     parity: dict | None = None
+    selection: dict | None = None  # what `--quant auto-...` tried and chose (crest_edge.autoquant)
     integrity: dict | None = None  # see crest_edge.formats.integrity
     schema: int = SCHEMA_VERSION
 
@@ -131,7 +132,7 @@ def _problems(data) -> list[str]:
     expect("source_sha256", str)
     for key in ("versions", "files", "model"):
         expect(key, dict)
-    for key in ("parity", "integrity"):
+    for key in ("parity", "selection", "integrity"):
         expect(key, dict, required=False)
     expect("created", str, required=False)
     expect("schema", int, required=False)

@@ -18,3 +18,5 @@ REFUSED = {
 }
 # --quant -> the precision the adapter reports (int8 and int4 keep their names)
 PRECISION = {"fp32": "float32", "fp16": "float16"}
+# What `--quant auto-...` tries per class, cheapest first: (quant, converter options)
+AUTO = {"8-bit": (("int8", {}),), "4-bit": (("int4", {}),)}

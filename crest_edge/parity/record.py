@@ -42,9 +42,20 @@ def parity_summary(report: dict, candidate: dict) -> dict:
 
 def write_parity(path, summary: dict) -> Path:
     """Record `summary` as the artifact's manifest `parity`; return the file changed."""
+    return _update(path, parity=summary)
+
+
+def write_selection(path, selection: dict, summary: dict) -> Path:
+    """Record what `--quant auto-...` chose (and its parity on the calibration set) in the manifest."""
+    return _update(path, selection=selection, parity=summary)
+
+
+def _update(path, **measured) -> Path:
+    """Set manifest fields outside the sealed digest (crest_edge.formats.integrity.UNSEALED_FIELDS)."""
     artifact = _recordable(path)
     manifest: Manifest = artifact.manifest
-    manifest.parity = summary
+    for key, value in measured.items():
+        setattr(manifest, key, value)
     if artifact.format == "gguf":
         from crest_edge.formats.gguf_file import update_gguf_manifest
 
