@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from crest_edge.errors import ArtifactError, ConversionError, CrestEdgeError, DeviceError
-from crest_edge.registry import BENCH_DEFAULTS, ENGINE_FOR_FORMAT, ENGINES, FORMATS, quant_problem
+from crest_edge.registry import BENCH_DEFAULTS, DEVICE_ALIASES, ENGINE_FOR_FORMAT, ENGINES, FORMATS, quant_problem
 
 PEERS = ("torch", "onnx-plain")
 DEFAULT_PEERS = {"cpu": ("torch", "onnx-plain"), "cuda": ("torch",), "metal": ("torch",)}
@@ -81,7 +81,7 @@ def plan(backend: str, formats, peers, say=_stderr) -> tuple[list[tuple[str, str
 
     engines = {e: _devices(e) for e in ENGINES}
     if backend in ("cuda", "metal"):
-        names = {"cuda": ("cuda",), "metal": ("metal", "coreml")}[backend]
+        names = DEVICE_ALIASES.get(backend, (backend,))
         if not any(set(d or ()) & set(names) for d, _ in engines.values()):
             seen = "; ".join(f"{e}: {', '.join(d) if d else 'unavailable'}" for e, (d, _) in engines.items())
             raise DeviceError(

@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from crest_edge.registry import DEVICE_ALIASES
 from crest_edge.tokenizer import BOS_ID, EOS_ID
 
 FALLBACK_TEXTS = [
@@ -201,7 +202,7 @@ def run(spec: dict, emit) -> dict:
     classify, engine_logits, tokenizer, info, close = open_config(spec)
     result["load_s"] = time.perf_counter() - t0
     result.update(info, rss_loaded_mb=rss_mb(), peak_rss_loaded_mb=peak_rss_mb())
-    wanted = {"metal": ("metal", "coreml")}.get(spec["backend"], (spec["backend"],))
+    wanted = DEVICE_ALIASES.get(spec["backend"], (spec["backend"],))
     if spec["backend"] != "auto" and info["device"] not in wanted:
         raise RuntimeError(f"asked for {spec['backend']}, but the engine reports it runs on {info['device']}")
     corpus, rows = corpus_texts(), []
