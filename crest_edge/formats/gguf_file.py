@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import mmap
 import os
 import shutil
 import struct
@@ -63,20 +64,18 @@ def _scalar_formats() -> dict[int, str]:
 
 
 class _Reader:
-    """Reads a GGUF header from a file, refusing to run past its end."""
+    """Reads a GGUF header from the file's bytes (a read-only map), refusing to run past their end."""
 
-    def __init__(self, handle, size: int):
-        self.handle, self.size, self.pos = handle, size, 0
+    def __init__(self, data, size: int):
+        self.data, self.size, self.pos = data, size, 0
         self.scalars, self.types = _scalar_formats(), _gguf().GGUFValueType
 
     def take(self, n: int, keep: bool = True) -> bytes:
         if self.pos + n > self.size:
             raise _Corrupt(f"header runs past the end of the file at byte {self.pos}")
+        start = self.pos
         self.pos += n
-        if keep:
-            return self.handle.read(n)
-        self.handle.seek(n, os.SEEK_CUR)
-        return b""
+        return self.data[start : self.pos] if keep else b""
 
     def scalar(self, fmt: str):
         return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
@@ -89,6 +88,20 @@ class _Reader:
 
     def string(self) -> bytes:
         return self.take(self.count())
+
+    def skip_strings(self, n: int) -> None:
+        """Step over `n` strings (a 250k-token vocabulary): one tight loop, nothing decoded."""
+        data, size, pos, unpack = self.data, self.size, self.pos, struct.unpack_from
+        for _ in range(n):
+            if pos + 8 > size:
+                raise _Corrupt(f"header runs past the end of the file at byte {pos}")
+            length = unpack("<Q", data, pos)[0]
+            if length > _LIMIT:
+                raise _Corrupt(f"implausible count {length} at byte {pos}")
+            pos += 8 + length
+        if pos > size:
+            raise _Corrupt(f"header runs past the end of the file at byte {self.pos}")
+        self.pos = pos
 
     def value(self, vtype: int, keep: bool):
         """The value of type `vtype`, decoded if `keep`, else skipped (None)."""
@@ -107,6 +120,9 @@ class _Reader:
             if not keep:
                 return None
             return raw if item == types.UINT8 else list(struct.unpack(f"<{n}{scalars[item][1]}", raw))
+        if item == types.STRING and not keep:
+            self.skip_strings(n)
+            return None
         items = [self.value(item, keep) for _ in range(n)]
         return items if keep else None
 
@@ -117,7 +133,11 @@ def read_layout(path: Path, keys=()) -> Layout:
     path = Path(path)
     try:
         with open(path, "rb") as handle:
-            return _parse(_Reader(handle, os.fstat(handle.fileno()).st_size), set(keys), sizes)
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                raise _Corrupt("no GGUF magic")
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return _parse(_Reader(data, size), set(keys), sizes)
     except _Corrupt as exc:
         raise ArtifactError(f"{path}: truncated or corrupt GGUF file ({exc})") from None
     except OSError as exc:
