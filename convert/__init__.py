@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from crest_edge import registry
+from crest_edge import progress, registry
 from crest_edge.errors import ConversionError
 from crest_edge.formats.checkpoint import open_checkpoint
 from crest_edge.formats.outputs import check_artifact_output
@@ -37,6 +37,12 @@ def convert(src, out, to: str, quant: str, force: bool = False, options: dict | 
         raise ConversionError(problem)
     module = target_module(to)
     out = check_artifact_output(out, force, src)
+    with progress.steps(f"convert {Path(src).name} -> {to} {quant}"):
+        return _convert(module, src, out, to, quant, options)
+
+
+def _convert(module, src, out: Path, to: str, quant: str, options: dict | None) -> Path:
+    progress.note("reading the checkpoint")
     checkpoint = open_checkpoint(src)
     if "unsafe" not in [label.lower() for label in checkpoint.labels]:
         raise ConversionError(
@@ -46,6 +52,7 @@ def convert(src, out, to: str, quant: str, force: bool = False, options: dict | 
     for link in outside_links(checkpoint):
         log.warning("crest-edge convert: %s is a link to outside the checkpoint; its target is what gets read", link)
     tensors = checkpoint.validated_tensors()
+    progress.note(f"writing {to} {quant}")
     out.parent.mkdir(parents=True, exist_ok=True)
     # Build beside the target, then swap in, so a failed conversion never leaves half an artifact.
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
