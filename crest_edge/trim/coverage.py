@@ -5,14 +5,17 @@ to fragments the model never learned, and its score means little. Left alone, sw
 be a bypass: write the unsafe request in a script the app does not serve and the classifier shrugs.
 So every verdict from a trimmed model carries `outside`: the share of the input's characters (after
 the model's normalization, whitespace not counted) that are of a script not served, or that no kept
-piece spells on its own (what becomes `<unk>`). Above `outside_threshold` the `on_outside` policy acts:
+piece spells on its own (what becomes `<unk>`). It is taken over the worst stretch of WINDOW
+characters (the whole text when shorter), so padding an unserved-script request with served text
+does not dilute it away. Above `outside_threshold` the `on_outside` policy acts:
 
 - "block" (the default, fail closed): the verdict becomes the unsafe label with score 1.0;
 - "report": the verdict is the model's, with `outside` for the app to act on;
 - "raise": OutsideVocabularyError.
 
-The default threshold 0.1 lets a served-language text carry a name or a word in another script and
-flags a text that is mostly in one. Standard library only.
+The default threshold 0.1 fails closed early: one unserved character in ten is enough, so a short
+text with a name in another script is flagged too (an app that expects those raises the threshold
+or takes "report"). Standard library only.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .select import META, Ranges
 
 ON_OUTSIDE = ("block", "report", "raise")
 DEFAULT_THRESHOLD = 0.1
+WINDOW = 32  # characters: about a sentence, longer than most names
 
 
 def check_policy(on_outside: str, outside_threshold) -> None:
@@ -51,12 +55,17 @@ class Coverage:
         self._spelled = {p.replace(META, "") for p in model.pieces if len(p.replace(META, "")) == 1}
 
     def share(self, text: str) -> float:
-        """The share of `text`'s characters outside what the trimmed model serves (0.0 for no characters)."""
-        chars = [c for c in self._normalize(text) if not c.isspace() and c != META]
-        if not chars:
-            return 0.0
+        """The largest share of outside characters in any WINDOW consecutive characters of `text`
+        (over all of it when shorter; 0.0 for no characters)."""
         served, spelled = self._served, self._spelled
-        return sum(1 for c in chars if c not in served or c not in spelled) / len(chars)
+        flags = [c not in served or c not in spelled for c in self._normalize(text) if not c.isspace() and c != META]
+        if len(flags) <= WINDOW:
+            return sum(flags) / len(flags) if flags else 0.0
+        count = best = sum(flags[:WINDOW])
+        for i in range(WINDOW, len(flags)):
+            count += flags[i] - flags[i - WINDOW]
+            best = max(best, count)
+        return best / WINDOW
 
     def check(self, texts) -> list[float]:
         """`outside` per text; OutsideVocabularyError first if the policy is "raise" and one exceeds it."""

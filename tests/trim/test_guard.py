@@ -29,6 +29,10 @@ def test_share_counts_unserved_scripts_and_unknown_characters(europe):
     mixed = coverage.share("How do I bake bread? " + "Как")
     assert 0.1 < mixed < 0.2  # 3 of 19 characters
     assert coverage.share("Wаit") == 0.25  # one Cyrillic homoglyph in a Latin word
+    # the worst 32-character stretch counts: served padding does not dilute an unserved request
+    padded = "Please answer my question, thank you very much. " * 10 + RUSSIAN + " Thanks!" * 20
+    assert coverage.share(padded) > 0.8
+    assert coverage.share("I met Владимир at the station yesterday evening, and we talked.") == 8 / 32
 
 
 def test_every_verdict_carries_outside_and_unserved_scripts_fail_closed(europe, demo_checkpoint):
