@@ -141,3 +141,19 @@ def test_bad_requests_are_refused(demo_checkpoint, tmp_path):
     first = trim(demo_checkpoint, tmp_path / "t", ["en"])
     trim(demo_checkpoint, first.path, ["de"], force=True)  # its own output may be replaced
     assert read_trim_record(first.path)["languages"] == ["de"]
+
+
+def test_manifest_trim_field_is_optional_and_validated(trimmed):
+    from crest_edge.errors import ArtifactError
+    from crest_edge.formats.manifest import Manifest
+
+    plain = Manifest("ct2", "int8", ["safe", "unsafe"], 512, "0" * 64, {"crest-edge": "0"})
+    assert Manifest.from_json(plain.to_json(), "m").trim is None
+    data = json.loads(plain.to_json())
+    del data["trim"]  # a manifest written before the field existed
+    assert Manifest.from_json(json.dumps(data), "m").trim is None
+    data["trim"] = read_trim_record(trimmed("demo-europe").path)
+    assert Manifest.from_json(json.dumps(data), "m").trim["languages"][0] == "en"
+    data["trim"] = {**data["trim"], "served_ranges": [[5, 1]]}
+    with pytest.raises(ArtifactError, match="trim: served_ranges entry"):
+        Manifest.from_json(json.dumps(data), "m")
