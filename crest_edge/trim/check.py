@@ -11,8 +11,11 @@ such lines (e.g. the corpus's homoglyph attacks: Cyrillic letters inside English
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from ..errors import CrestEdgeError
 from ..parity import metrics
 from ..parity.run import load_corpus
 from ..verdict import unsafe_index
@@ -53,12 +56,12 @@ def check_trim(
     with Guard.load(trimmed, engine="torch", device="cpu", threads=threads, on_outside="report") as small:
         record = small.artifact.trim
         if record is None:
-            raise ValueError(f"{trimmed}: not a trimmed checkpoint")
+            raise CrestEdgeError(f"{trimmed}: not a trimmed checkpoint (no trim record)")
         rows = [
             r for r in load_corpus(corpus)["rows"] if is_served(str(r["lang"]), record["languages"], record["scripts"])
         ]
         if not rows:
-            raise ValueError(f"no corpus lines of the served languages {record['languages']}")
+            raise CrestEdgeError(f"no corpus lines of the served languages {record['languages']}")
         texts = [r["text"] for r in rows]
         new_logits = small.logits(texts)
         new_ids = [small.token_ids(t) for t in texts]
@@ -113,8 +116,6 @@ def _row_map(original, trimmed) -> dict[int, int]:
     def ids(path):
         model = SentencePieceModel((path / SPM_FILE).read_bytes())
         return {p: i + FAIRSEQ_OFFSET for i, p in enumerate(model.pieces) if i >= 3}, model.piece_count
-
-    from pathlib import Path
 
     old, old_n = ids(Path(original))
     new, new_n = ids(Path(trimmed))
