@@ -10,6 +10,7 @@ from crest_edge.formats import xlmr
 from crest_edge.formats.checkpoint import Checkpoint
 from crest_edge.formats.manifest import Manifest, engine_versions
 from crest_edge.tokenizer import TOKENIZER_FILES
+from crest_edge.trim.record import read_trim_record
 
 
 def base_manifest(checkpoint: Checkpoint, fmt: str, quantization: str, *engine_packages: str) -> Manifest:
@@ -29,6 +30,7 @@ def base_manifest(checkpoint: Checkpoint, fmt: str, quantization: str, *engine_p
             "pad_token_id": checkpoint.pad_id,
             "source": str(checkpoint.path.resolve()),
         },
+        trim=read_trim_record(checkpoint.path),
     )
 
 

@@ -8,6 +8,7 @@ from .errors import (
     DeviceError,
     EngineError,
     MissingExtraError,
+    OutsideVocabularyError,
 )
 from .guard import Guard
 from .verdict import Verdict
@@ -23,5 +24,6 @@ __all__ = [
     "MissingExtraError",
     "EngineError",
     "ClosedError",
+    "OutsideVocabularyError",
     "__version__",
 ]

@@ -31,3 +31,7 @@ class EngineError(CrestEdgeError, RuntimeError):
 
 class ClosedError(CrestEdgeError, RuntimeError):
     """A Guard or engine was used after close()."""
+
+
+class OutsideVocabularyError(CrestEdgeError, ValueError):
+    """A trimmed model was given text mostly outside the languages it serves (on_outside="raise")."""

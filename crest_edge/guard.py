@@ -15,6 +15,7 @@ from .formats.artifact import open_artifact
 from .formats.integrity import VERIFY_MODES
 from .log import log
 from .selection import check_batch_size, check_threads, resolve_device, resolve_engine
+from .trim.coverage import DEFAULT_THRESHOLD, Coverage, check_policy
 from .verdict import ON_ERROR, Verdict, decide, deciding_window, on_error_verdict
 from .windows import POLICIES, fit
 
@@ -31,8 +32,11 @@ class Guard:
         long_text: str = "windows",
         batch_size: int = 32,
         on_error: str = "raise",
+        on_outside: str = "block",
+        outside_threshold: float = DEFAULT_THRESHOLD,
     ):
         _check_options(threshold, long_text, batch_size, on_error)
+        check_policy(on_outside, outside_threshold)
         self.engine = engine
         self.tokenizer = tokenizer
         self.artifact = artifact
@@ -42,6 +46,8 @@ class Guard:
         self.long_text = long_text
         self.batch_size = batch_size
         self.on_error = on_error
+        record = getattr(artifact, "trim", None)
+        self.coverage = Coverage(record, tokenizer, on_outside, outside_threshold) if record else None
         self._closed = False
 
     @classmethod
@@ -56,6 +62,8 @@ class Guard:
         long_text: str = "windows",
         batch_size: int = 32,
         on_error: str = "raise",
+        on_outside: str = "block",
+        outside_threshold: float = DEFAULT_THRESHOLD,
         verify: str = "full",
         cpu_isa: str | None = None,
         **engine_options,
@@ -65,13 +73,16 @@ class Guard:
         `on_error` is what a text gets when the engine fails on it: "raise" (default), "block" or
         "allow" (see crest_edge.verdict). `verify` checks the artifact's integrity record: "full" reads
         every byte (default), "cached" trusts a recent verification of an unchanged file (see
-        crest_edge.formats.integrity). `cpu_isa` forces a lower SIMD level where the engine allows
+        crest_edge.formats.integrity). `on_outside` ("block" by default, "report" or "raise") is what a
+        trimmed model does with a text more than `outside_threshold` outside its kept vocabulary (see
+        crest_edge.trim.coverage). `cpu_isa` forces a lower SIMD level where the engine allows
         it (CTranslate2: AVX2, AVX, ...), e.g. to test the code path older laptops will run.
         `engine_options` go to the engine adapter (e.g. compute_type for CTranslate2).
         """
         from .runtimes import adapter
 
         _check_options(threshold, long_text, batch_size, on_error)
+        check_policy(on_outside, outside_threshold)
         threads = check_threads(threads)
 
         if path is None:
@@ -96,7 +107,13 @@ class Guard:
             runner.close()
             raise
         log.info("crest-edge: %s; artifact %s; CPU ISA %s", runner.info.describe(), artifact.path, cpu.cpu_isa())
-        return cls(runner, tokenizer, artifact, threshold, long_text, batch_size, on_error)
+        try:
+            return cls(
+                runner, tokenizer, artifact, threshold, long_text, batch_size, on_error, on_outside, outside_threshold
+            )
+        except BaseException:
+            runner.close()
+            raise
 
     @property
     def info(self):
@@ -110,7 +127,9 @@ class Guard:
         return self.classify_batch([text])[0]
 
     def classify_batch(self, texts: Sequence[str]) -> list[Verdict]:
-        pieces = [self._pieces(t) for t in _checked(texts)]
+        texts = _checked(texts)
+        pieces = [self._pieces(t) for t in texts]
+        outside = self.coverage.check(texts) if self.coverage else None
         sequences, owner = self._windows(pieces)
         window_logits, errors = self._run(sequences, isolate=self.on_error != "raise")
         ran_ok = np.ones(len(owner), dtype=bool)
@@ -128,6 +147,8 @@ class Guard:
                 )
             else:
                 verdicts.append(decide(window_logits[mine], self.labels, self.threshold, len(p) + 2))
+        if outside is not None:
+            verdicts = [self.coverage.apply(v, share, self.labels) for v, share in zip(verdicts, outside)]
         return verdicts
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:

@@ -109,6 +109,7 @@ EXTRA_OF_MODULE = {
     "psutil": "bench",
     "matplotlib": "bench",
     "onnxscript": "bench",
+    "regex": "trim",
     **{module: "serve" for module in (*SERVE_MODULES, "httptools", "uvloop")},
 }
 

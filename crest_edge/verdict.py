@@ -24,12 +24,14 @@ class Verdict:
     tokens: int  # length of the full id sequence, <s> and </s> included, before windowing
     windows: int  # how many windows were classified (1 unless the text was long)
     error: str | None = None  # set when the engine failed on this text and `on_error` decided
+    outside: float | None = None  # trimmed models only: share of the text outside the kept vocabulary
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict; `error` only when there was one."""
+        """A JSON-ready dict; `error` and `outside` only when set."""
         out = dataclasses.asdict(self)
-        if self.error is None:
-            del out["error"]
+        for key in ("error", "outside"):
+            if out[key] is None:
+                del out[key]
         return out
 
 

@@ -13,9 +13,9 @@ import sys
 
 from ..errors import CrestEdgeError
 from ..version import __version__
-from . import bench, classify, convert, doctor, parity, quickstart, serve, verify
+from . import bench, classify, convert, doctor, parity, quickstart, serve, trim, verify
 
-SUBCOMMANDS = (classify, convert, verify, parity, bench, doctor, quickstart, serve)
+SUBCOMMANDS = (classify, convert, verify, parity, bench, doctor, quickstart, serve, trim)
 
 
 class _Parser(argparse.ArgumentParser):

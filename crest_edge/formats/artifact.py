@@ -37,6 +37,15 @@ class Artifact:
     def precision(self) -> str:
         return "float32" if self.checkpoint else self.manifest.quantization
 
+    @property
+    def trim(self) -> dict | None:
+        """The trim record of a trimmed model (see crest_edge.trim), else None."""
+        if self.checkpoint:
+            from ..trim.record import read_trim_record
+
+            return read_trim_record(self.path)
+        return self.manifest.trim
+
     def tokenizer(self):
         if self.tokenizer_bytes is not None:
             return XLMRTokenizer.from_bytes(self.tokenizer_bytes, f"{self.path} (embedded tokenizer)")

@@ -34,6 +34,7 @@ class Manifest:
     parity: dict | None = None
     selection: dict | None = None  # what `--quant auto-...` tried and chose (crest_edge.autoquant)
     integrity: dict | None = None  # see crest_edge.formats.integrity
+    trim: dict | None = None  # a trimmed checkpoint's record: languages served, how pieces were chosen
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self):
@@ -132,8 +133,12 @@ def _problems(data) -> list[str]:
     expect("source_sha256", str)
     for key in ("versions", "files", "model"):
         expect(key, dict)
-    for key in ("parity", "selection", "integrity"):
+    for key in ("parity", "selection", "integrity", "trim"):
         expect(key, dict, required=False)
+    if isinstance(data.get("trim"), dict):
+        from ..trim.record import problems as trim_problems
+
+        problems += [f"trim: {p}" for p in trim_problems(data["trim"])]
     expect("created", str, required=False)
     expect("schema", int, required=False)
     files = data.get("files")
