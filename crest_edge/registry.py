@@ -104,6 +104,7 @@ SERVE_MODULES = ("starlette", "uvicorn", "prometheus_client")
 EXTRA_OF_MODULE = {
     **{module: spec.extra for spec in ENGINES.values() for module in spec.modules},
     "onnx_ir": "onnx",
+    "onnxruntime_extensions": "mobile",  # the tokenizer op of `convert --to onnx --with-tokenizer`
     "safetensors": "reference",
     "tokenizers": "reference",
     "psutil": "bench",
