@@ -24,7 +24,8 @@ STYLE = "Fixed"
 def write(directory: Path, model_files: list[str]) -> dict:
     """Write `<name>.ort` for each of `model_files` and one required_operators.config into `directory`."""
     require("onnxruntime", "the ORT format")
-    from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
+    with _quiet():  # importing the tool calls logging.basicConfig
+        from onnxruntime.tools.convert_onnx_models_to_ort import OptimizationStyle, convert_onnx_models_to_ort
 
     custom_ops = None
     if onnx_text.MODEL_FILE in model_files:
