@@ -1,0 +1,27 @@
+"""The transformers.js package: the folder layout `pipeline('text-classification', path)` loads
+(config.json, tokenizer.json, tokenizer_config.json, onnx/model<suffix>.onnx, the suffix naming the
+dtype), plus crest-edge's own tokenizer file and `crest-edge.json`, so crest-edge runs the same graph
+with its onnx engine. The graph is the onnx format's, at the matching precision."""
+
+NAME = "transformers-js"
+ONNX_DIR = "onnx"
+# --quant (transformers.js's dtype) -> (the onnx format's --quant, the file transformers.js looks for)
+DTYPES = {
+    "q8": ("int8", "model_quantized.onnx"),
+    "q4": ("int4", "model_q4.onnx"),
+    "fp16": ("fp16", "model_fp16.onnx"),
+    "fp32": ("fp32", "model.onnx"),
+}
+QUANTS = {"q8": "8-bit", "q4": "4-bit", "fp16": "16-bit", "fp32": "fp32"}
+REFUSED = {
+    **{q: f"--quant {q}: transformers.js names this dtype q8" for q in ("int8", "uint8", "q8_0")},
+    **{q: f"--quant {q}: transformers.js names this dtype q4" for q in ("int4", "q4_0", "q4_k_m")},
+}
+PRECISION = {"q8": "int8", "q4": "int4", "fp16": "float16", "fp32": "float32"}
+HF_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json")
+AUTO: dict = {}  # no parity-gated selection: the app asks transformers.js for one dtype by name
+
+
+def model_file(quant: str) -> str:
+    """The graph's path inside the package, e.g. onnx/model_quantized.onnx."""
+    return f"{ONNX_DIR}/{DTYPES[quant][1]}"
