@@ -33,6 +33,7 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
         tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(str(checkpoint.path))
         tokenizer.model_max_length = checkpoint.max_length
         tokenizer.save_pretrained(str(out))
+        _for_transformers_js(out)
         shutil.copyfile(checkpoint.path / "config.json", out / "config.json")
         for name in graph.iterdir():  # crest-edge's tokenizer file (the sentencepiece model)
             if name.name != MANIFEST_NAME and not (out / name.name).exists():
@@ -61,3 +62,24 @@ def _versions() -> dict:
     from crest_edge.formats.manifest import engine_versions
 
     return {k: v for k, v in engine_versions("transformers", "tokenizers").items() if k != "crest-edge"}
+
+
+def _for_transformers_js(out: Path) -> None:
+    """transformers.js (3.x) prepends U+2581 only when Metaspace says `add_prefix_space` (the field
+    tokenizers wrote before `prepend_scheme`); without it every first word is split differently.
+    tokenizers still reads the file. Local-path keys transformers writes are dropped."""
+    import json
+
+    path = out / "tokenizer.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    stages = [data.get("pre_tokenizer") or {}, data.get("decoder") or {}]
+    stages += stages[0].get("pretokenizers", [])
+    for stage in stages:
+        if stage.get("type") == "Metaspace":
+            stage["add_prefix_space"] = stage.get("prepend_scheme", "always") != "never"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    config = out / "tokenizer_config.json"
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    for key in ("is_local", "local_files_only"):
+        settings.pop(key, None)
+    config.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

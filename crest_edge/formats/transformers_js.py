@@ -25,3 +25,9 @@ AUTO: dict = {}  # no parity-gated selection: the app asks transformers.js for o
 def model_file(quant: str) -> str:
     """The graph's path inside the package, e.g. onnx/model_quantized.onnx."""
     return f"{ONNX_DIR}/{DTYPES[quant][1]}"
+
+
+# transformers.js's own tokenizer (from tokenizer.json) against crest-edge's, measured in headless
+# Chromium by tests/browser/test_transformers_js.py: its Precompiled normalizer walks characters, not
+# grapheme clusters, and it treats U+200D and some decomposed forms differently.
+BROWSER_TOKENIZER_MISMATCHES = {"test_strings": 3174, "parity_corpus": None}
