@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,7 +38,7 @@ def write(directory: Path, model_files: list[str]) -> dict:
             for part in directory.glob(name + "*"):  # the graph and any external data beside it
                 shutil.copyfile(part, work / part.name)
         try:  # the tool prints every step and logs through a basicConfig it installs: keep both quiet
-            with contextlib.redirect_stdout(io.StringIO()), _quiet():
+            with contextlib.redirect_stdout(io.StringIO()), _quiet(), _no_info():
                 convert_onnx_models_to_ort(
                     work, optimization_styles=[OptimizationStyle[STYLE]], custom_op_library_path=custom_ops
                 )
@@ -58,3 +59,15 @@ def write(directory: Path, model_files: list[str]) -> dict:
         "optimization_style": STYLE,
         "tool": "onnxruntime.tools.convert_onnx_models_to_ort",
     }
+
+
+@contextlib.contextmanager
+def _no_info():
+    """The tool's loggers set their own DEBUG level and a handler of their own: only a global
+    logging.disable keeps their INFO lines ("Created config in ...") off the user's terminal."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
