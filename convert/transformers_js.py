@@ -50,7 +50,13 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
         max_length=onnx_manifest.max_length,
         source_sha256=onnx_manifest.source_sha256,
         versions={**onnx_manifest.versions, **_versions()},
-        model={**onnx_manifest.model, "graph": fmt.model_file(quant), "onnx_quantization": onnx_quant},
+        model={
+            **onnx_manifest.model,
+            "graph": fmt.model_file(quant),
+            "onnx_quantization": onnx_quant,
+            # what transformers.js itself does differently, measured on the demo (see the format module)
+            "transformers_js": {"tokenizer": fmt.BROWSER_TOKENIZER_MISMATCHES, "truncation": fmt.TRUNCATION},
+        },
     )
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     manifest.record_files(out, names)
