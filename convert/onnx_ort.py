@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from crest_edge import progress
 from crest_edge.errors import ConversionError
 from crest_edge.extras import require
 from crest_edge.formats import onnx_text
@@ -32,6 +33,7 @@ def write(directory: Path, model_files: list[str]) -> dict:
     if onnx_text.MODEL_FILE in model_files:
         custom_ops = Path(require("onnxruntime_extensions", "the tokenizer graph").get_library_path())
     directory = Path(directory)
+    progress.note("writing the ORT format")
     with tempfile.TemporaryDirectory(prefix=".ort-work.", dir=directory.parent) as work:
         work = Path(work)
         for name in model_files:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crest_edge import progress
 from crest_edge.extras import require
 from crest_edge.formats import onnx as fmt
 from crest_edge.formats import onnx_text
@@ -37,9 +38,11 @@ def write(checkpoint: Checkpoint, directory: Path, model_file: str) -> dict:
         from crest_edge.errors import ConversionError
 
         raise ConversionError(f"{checkpoint.path}: --with-tokenizer needs {SPM_FILE} (the op reads sentencepiece)")
+    progress.note("rewriting the sentencepiece model for the tokenizer op")
     spm_bytes, notes = spm_rewrite.rewrite(spm_path.read_bytes())
     model = onnx.load(str(directory / model_file))
     unsafe = [label.lower() for label in checkpoint.labels].index("unsafe")
+    progress.note(f"writing {onnx_text.MODEL_FILE}")
     attach(model, spm_bytes, checkpoint.max_length, unsafe)
     E.save(model, directory / onnx_text.MODEL_FILE)
     return {

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crest_edge import progress
 from crest_edge.extras import require
 from crest_edge.formats import onnx as onnx_fmt
 from crest_edge.formats import transformers_js as fmt
@@ -30,6 +31,7 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
         for name in graph.iterdir():
             if name.name.startswith(onnx_fmt.MODEL_FILE):  # external weights, if any, keep their name
                 shutil.move(name, out / fmt.ONNX_DIR / name.name)
+        progress.note("writing the transformers.js layout")
         tokenizer = transformers.XLMRobertaTokenizer.from_pretrained(str(checkpoint.path))
         tokenizer.model_max_length = checkpoint.max_length
         tokenizer.save_pretrained(str(out))
