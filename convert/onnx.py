@@ -25,16 +25,23 @@ import numpy as np
 from crest_edge.errors import ConversionError
 from crest_edge.extras import require
 from crest_edge.formats import onnx as fmt
+from crest_edge.formats import onnx_text
 from crest_edge.formats.checkpoint import Checkpoint
 
 from . import onnx_export as E
+from . import onnx_ort, onnx_tokenizer
 from .common import base_manifest, copy_tokenizer
 
 FP32_TOLERANCE = 1e-3  # a float32 export further than this from transformers is broken, not imprecise
 
 
-def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: str) -> Path:
-    for module in ("onnx", "onnxruntime", "torch", "transformers") + (("onnx_ir",) if quant == "int4" else ()):
+def write(
+    checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: str, with_tokenizer=False, ort=False
+) -> Path:
+    """`with_tokenizer`: also the string-input graph (convert/onnx_tokenizer.py); `ort`: also the ORT
+    format of each graph and required_operators.config (convert/onnx_ort.py)."""
+    needed = ("onnx", "onnxruntime", "torch", "transformers") + (("onnx_ir",) if quant == "int4" else ())
+    for module in needed + (("onnxruntime_extensions",) if with_tokenizer else ()):
         require(module, "the onnx converter")
     out = Path(out)
     out.mkdir(parents=True)
@@ -56,13 +63,20 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     if not np.isfinite(diff):
         raise ConversionError(f"the {quant} graph gives non-finite logits")
     copy_tokenizer(checkpoint, out)
-    manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
+    manifest = base_manifest(
+        checkpoint, fmt.NAME, quant, *fmt.PACKAGES, *(onnx_text.PACKAGES if with_tokenizer else ())
+    )
     manifest.model.update(opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT)
     manifest.model["conversion_check"] = {
         "reference": "transformers float32",
         "sequences": int(sum(len(i) for i, _ in inputs)),
         "max_abs_logit_diff": round(diff, 6),
     }
+    if with_tokenizer:
+        manifest.model["with_tokenizer"] = onnx_tokenizer.write(checkpoint, out, fmt.MODEL_FILE)
+    if ort:
+        graphs = [fmt.MODEL_FILE] + ([onnx_text.MODEL_FILE] if with_tokenizer else [])
+        manifest.model["ort_format"] = onnx_ort.write(out, graphs)
     manifest.record_files(out, sorted(p.name for p in out.iterdir()))
     manifest.write(out)
     return out

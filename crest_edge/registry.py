@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .formats import ct2, gguf, onnx
+from .formats import ct2, gguf, onnx, transformers_js
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +70,16 @@ FORMATS = {
         "ONNX directory: model.onnx (head in the graph), tokenizer, crest-edge.json",
         onnx.AUTO,
     ),
+    transformers_js.NAME: FormatSpec(
+        transformers_js.NAME,
+        "onnx",
+        transformers_js.QUANTS,
+        transformers_js.REFUSED,
+        "crest_edge.convert.transformers_js",
+        False,
+        "transformers.js folder: config.json, tokenizer.json, onnx/model_<dtype>.onnx, crest-edge.json",
+        transformers_js.AUTO,
+    ),
 }
 REFERENCE_FORMAT = "hf"  # a Hugging Face checkpoint directory: the fp32 reference, run by transformers
 ENGINE_FOR_FORMAT = {REFERENCE_FORMAT: "torch", **{name: spec.engine for name, spec in FORMATS.items()}}
@@ -104,6 +114,7 @@ SERVE_MODULES = ("starlette", "uvicorn", "prometheus_client")
 EXTRA_OF_MODULE = {
     **{module: spec.extra for spec in ENGINES.values() for module in spec.modules},
     "onnx_ir": "onnx",
+    "onnxruntime_extensions": "mobile",  # the tokenizer op of `convert --to onnx --with-tokenizer`
     "safetensors": "reference",
     "tokenizers": "reference",
     "psutil": "bench",

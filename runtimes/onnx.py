@@ -15,6 +15,7 @@ import numpy as np
 from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
 from crest_edge.formats import onnx as fmt
+from crest_edge.formats import transformers_js as tjs
 from crest_edge.formats.onnx import INPUTS, OUTPUT
 
 from .base import EngineInfo, opened, pad_batch
@@ -60,13 +61,14 @@ def _starts(provider: str) -> bool:
 class OnnxEngine:
     def __init__(self, artifact, device: str, threads: int | None):
         ort = _ort()
-        if artifact.format != fmt.NAME:
+        if artifact.format not in (fmt.NAME, tjs.NAME):
             raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not an ONNX one")
         available = devices()
         if device not in available:
             hint = f" ({_INSTALL[device]})" if device in _INSTALL else ""
             raise DeviceError(f"onnxruntime cannot use device {device!r}{hint}; available: {', '.join(available)}")
-        path = artifact.path / fmt.MODEL_FILE
+        quant = artifact.manifest.quantization
+        path = artifact.path / (tjs.model_file(quant) if artifact.format == tjs.NAME else fmt.MODEL_FILE)
         if not path.is_file():
             raise ArtifactError(f"{path}: missing")
         options = ort.SessionOptions()
@@ -93,12 +95,11 @@ class OnnxEngine:
             )
         self._session = session
         self._pad_id = int(artifact.manifest.model.get("pad_token_id", 1))
-        quant = artifact.manifest.quantization
         threads_note = f", {threads} threads" if threads else ""
         self.info = EngineInfo(
             NAME,
             device,
-            fmt.PRECISION.get(quant, quant),
+            (tjs.PRECISION if artifact.format == tjs.NAME else fmt.PRECISION).get(quant, quant),
             f"onnxruntime {ort.__version__}, providers {'+'.join(used)}{threads_note}",
         )
 

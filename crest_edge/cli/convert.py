@@ -21,6 +21,15 @@ def add_parser(sub) -> None:
     p.add_argument("--quant", required=True, help="precision; see below")
     p.add_argument("--out", required=True, help="artifact directory (ct2, onnx) or .gguf file")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    p.add_argument(
+        "--with-tokenizer",
+        action="store_true",
+        help="onnx: also write model_with_tokenizer.onnx (strings in, logits and p_unsafe out; "
+        "needs 'crest-edge[mobile]')",
+    )
+    p.add_argument(
+        "--ort", action="store_true", help="onnx: also the .ort file of each graph and required_operators.config"
+    )
     p.add_argument("--calibration", metavar="FILE.jsonl", help="texts auto-... selects on (default: the seed corpus)")
     p.add_argument("--threads", type=threads, help="CPU threads for auto-...'s checks")
     p.set_defaults(handler=handle_convert)
@@ -39,7 +48,12 @@ def handle_convert(args) -> int:
     from ..autoquant import auto_class, convert_auto
     from ..convert import convert
 
+    options = {key: True for key in ("with_tokenizer", "ort") if getattr(args, key)}
+    if options and args.to != "onnx":
+        raise CrestEdgeError(f"--with-tokenizer and --ort are options of --to onnx, not --to {args.to}")
     if auto_class(args.quant.lower()):
+        if options:
+            raise CrestEdgeError("--with-tokenizer and --ort take an explicit --quant, not auto-...")
         out = convert_auto(
             args.src, args.out, args.to, args.quant.lower(), args.force, args.calibration, threads=args.threads
         )
@@ -47,7 +61,7 @@ def handle_convert(args) -> int:
     else:
         if args.calibration:
             raise CrestEdgeError("--calibration is only used by --quant auto-8bit / auto-4bit")
-        out = convert(args.src, args.out, args.to, args.quant, force=args.force)
+        out = convert(args.src, args.out, args.to, args.quant, force=args.force, options=options)
     print(f"wrote {out}")
     return 0
 

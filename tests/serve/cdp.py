@@ -63,7 +63,7 @@ class Page:
 
 
 @contextlib.contextmanager
-def headless_page(chromium: str, profile: Path):
+def headless_page(chromium: str, profile: Path, extra_args: tuple[str, ...] = ()):
     from websockets.sync.client import connect
 
     process = subprocess.Popen(
@@ -77,6 +77,7 @@ def headless_page(chromium: str, profile: Path):
             "--disable-extensions",
             "--remote-debugging-port=0",
             f"--user-data-dir={profile}",
+            *extra_args,
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
