@@ -64,7 +64,7 @@ class Check:
     start: int
     end: int
     pending: int
-    score: float | None  # p(unsafe); None when the engine failed on it
+    score: float | None  # p(unsafe); None when the engine failed on it, or rescored in close()'s batch
 
 
 class Stream:
@@ -200,6 +200,8 @@ class Stream:
     def _final(self) -> Verdict:
         guard, n = self._guard, self._settled
         if self._rescore:
+            for spans in window_spans(n, guard.max_length, self._long_text):
+                self._checks.append(Check("final", spans[0][0], spans[-1][1], 0, None))
             return guard._verdicts([self._slice(0, n)], self._long_text)[0]
         logits, errors = [], []
         for spans in window_spans(n, guard.max_length, self._long_text):

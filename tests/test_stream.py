@@ -67,8 +67,8 @@ def long_texts(corpus_texts, rng):
         "",
         corpus_texts[0],
         " ".join(rng.sample(corpus_texts, 60)),  # two windows
-        " ".join(rng.sample(corpus_texts, 300)),  # many windows
-        no_spaces[:3000],  # zh, ja, th, ...: no space to settle at
+        " ".join(rng.sample(corpus_texts, 110)),  # several windows
+        no_spaces[:1500],  # zh, ja, th, ...: no space to settle at
     ]
 
 
@@ -113,7 +113,7 @@ def planted_cases(seed_rows, corpus_texts, rng, count):
     safe = [r["text"] for r in seed_rows if r["label"] == "safe"]
     unsafe = [r["text"] for r in seed_rows if r["label"] == "unsafe"]
     for _ in range(count):
-        sentences = rng.sample(safe, rng.randint(20, 90))
+        sentences = rng.sample(safe, rng.randint(20, 60))
         at = rng.randint(0, len(sentences))
         yield " ".join(sentences[:at]), rng.choice(unsafe), " ".join(sentences[at:])
 
@@ -121,11 +121,12 @@ def planted_cases(seed_rows, corpus_texts, rng, count):
 def test_planted_unsafe_sentences_are_caught(target, seed_rows, corpus_texts):
     """Unsafe sentences planted at random positions of long safe texts, streamed in random chunks:
     the stream flags every text classify flags, and a planted sentence no longer than the overlap
-    lies whole inside one checked window."""
+    lies whole inside one checked window. (On the demo model classify's 510-token windows dilute
+    most planted sentences below the threshold; the stream's short checks catch them.)"""
     _, guard = target
     rng = random.Random(19)
     overlap = 48
-    caught = flagged = 0
+    caught = flagged = alone = 0
     for before, bad, after in planted_cases(seed_rows, corpus_texts, rng, 8):
         text = " ".join(p for p in (before, bad, after) if p)
         pieces = guard._pieces(text)
@@ -135,22 +136,27 @@ def test_planted_unsafe_sentences_are_caught(target, seed_rows, corpus_texts):
         stream, seen, got = run_stream(guard, chunked(text, rng), overlap=overlap, every=24, rescore=True)
         want = guard.classify(text)
         assert got == want
+        during = any(v.label == "unsafe" for v in seen)
         if want.label == "unsafe":
             flagged += 1
-            caught += any(v.label == "unsafe" for v in seen)
+            assert during  # flagged while streaming, not only at close
+        alone += guard.classify(bad).label == "unsafe"
+        caught += during
         periodic = [c for c in stream.checks if c.kind == "check"]
         assert all(c.end - c.start + c.pending <= guard.max_length - 2 for c in stream.checks)
         if end - start <= overlap:
-            assert any(c.start <= start and end <= c.end for c in periodic), (start, end, periodic)
-    assert flagged and caught == flagged  # flagged while streaming, not only at close
+            # settled before the last check: inside a periodic check; after it: in close()'s windows
+            inside = periodic if end <= max(c.end for c in periodic) else stream.checks
+            assert any(c.start <= start and end <= c.end for c in inside), (start, end, stream.checks[-3:])
+    assert caught >= max(flagged, alone // 2)
 
 
 def test_checks_overlap_and_tile_whatever_arrives(target, corpus_texts):
     """Consecutive checks share exactly `overlap` settled tokens, so nothing straddles unseen, even
     when one chunk brings more than a window."""
     _, guard = target
-    text = " ".join(corpus_texts[:400])
-    for chunks in (chunked(text, random.Random(5)), [text[:9000], text[9000:]]):
+    text = " ".join(corpus_texts[:150])
+    for chunks in (chunked(text, random.Random(5)), [text[:5000], text[5000:]]):
         stream, _, _ = run_stream(guard, chunks, every=40, overlap=16, at_sentence_end=False)
         periodic = [c for c in stream.checks if c.kind == "check" and c.end > c.start]
         assert periodic[0].start == 0
@@ -163,8 +169,9 @@ def test_work_per_token_is_bounded(target, corpus_texts):
     """Each check scores one window of at most every + overlap settled tokens (plus the open word);
     checks come every `every` tokens, plus one per window of close()'s set."""
     _, guard = target
-    text = " ".join(corpus_texts[:300])
-    stream, seen, final = run_stream(guard, chunked(text, random.Random(6)), every=32, overlap=64, at_sentence_end=False)
+    text = " ".join(corpus_texts[:120])
+    chunks = chunked(text, random.Random(6))
+    stream, seen, final = run_stream(guard, chunks, every=32, overlap=64, at_sentence_end=False)
     periodic = [c for c in stream.checks if c.kind == "check"]
     assert all(c.end - c.start <= 32 + 64 + 21 for c in periodic)  # 21: the largest chunk here
     assert len(periodic) <= stream.tokens / 32 + 1
@@ -174,7 +181,8 @@ def test_work_per_token_is_bounded(target, corpus_texts):
 
 def test_verdict_stays_flagged_and_is_the_latest(target, seed_rows):
     _, guard = target
-    unsafe = next(r["text"] for r in seed_rows if r["label"] == "unsafe" and guard.classify(r["text"]).label == "unsafe")
+    bad = (r["text"] for r in seed_rows if r["label"] == "unsafe")
+    unsafe = next(t for t in bad if guard.classify(t).label == "unsafe")
     safe = " ".join(r["text"] for r in seed_rows[:40] if r["label"] == "safe")
     stream = guard.stream(every=8)
     assert stream.verdict is None
@@ -188,7 +196,7 @@ def test_verdict_stays_flagged_and_is_the_latest(target, seed_rows):
 def test_one_guard_many_streams_in_threads(target, corpus_texts):
     _, guard = target
     rng = random.Random(8)
-    texts = [" ".join(rng.sample(corpus_texts, rng.randint(5, 70))) for _ in range(8)]
+    texts = [" ".join(rng.sample(corpus_texts, rng.randint(5, 30))) for _ in range(6)]
     plans = [chunked(t, random.Random(i)) for i, t in enumerate(texts)]
     alone = [run_stream(guard, plan)[2] for plan in plans]
     results: dict[int, Verdict] = {}

@@ -47,7 +47,8 @@ def hard_texts(corpus_texts) -> list[str]:
         no_spaces,  # zh, ja, th, ... run together: one word of several thousand characters
         "<ma" + "sk> x<mask>y <s></s><pad><unk> ＜s＞ ＜mask＞",
         "a \u0301b \u0301\u0301 c\r\nd\re\n\n",
-        "e\u0301\u0323 \u0915\u094d\u0937\u093f \U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "e\u0301\u0323 \u0915\u094d\u0937\u093f \U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea",
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467 \U0001f468\u200d\U0001f469\u200d\U0001f467",
         "▁▁a▁▁b ▁ a▁",
         "=" * 700 + " " + "ab" * 700 + "\U000f0001" * 40 + "x\ufdfa" * 20,
         "\ud83d\ude00 lone \udc00 surrogates",
