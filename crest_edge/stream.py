@@ -42,7 +42,8 @@ import numpy as np
 
 from .errors import ArtifactError, ClosedError, EngineError
 from .tokenizer.incremental import IncrementalEncoder
-from .tokenizer.vocab import BOS_ID, EOS_ID
+from .tokenizer.vocab import BOS_ID, EOS_ID, SPM_FILE
+from .tokenizer.xlmr import XLMRTokenizer
 from .verdict import Verdict, decide, on_error_verdict, p_unsafe
 from .windows import POLICIES, window_spans, window_step
 
@@ -73,6 +74,11 @@ class Stream:
     def __init__(self, guard, every: int, overlap: int, at_sentence_end: bool, long_text: str, rescore: bool):
         room = guard.max_length - 2
         _check_options(every, overlap, at_sentence_end, long_text, rescore, room)
+        if not isinstance(guard.tokenizer, XLMRTokenizer):
+            raise ArtifactError(
+                f"{guard.artifact.path}: streaming needs the sentencepiece model ({SPM_FILE}); "
+                "this checkpoint's tokenizer is tokenizer.json only"
+            )
         self._guard = guard
         self._encoder = IncrementalEncoder(guard.tokenizer)
         self._every, self._overlap, self._at_sentence_end = every, overlap, at_sentence_end

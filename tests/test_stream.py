@@ -241,6 +241,18 @@ def test_after_the_guard_closes(demo_checkpoint):
         stream.feed("there")
 
 
+def test_a_tokenizer_json_only_checkpoint_is_refused(demo_checkpoint, tmp_path):
+    import shutil
+
+    transformers = pytest.importorskip("transformers")
+    checkpoint = tmp_path / "json-only"
+    shutil.copytree(demo_checkpoint, checkpoint)
+    transformers.XLMRobertaTokenizer.from_pretrained(str(demo_checkpoint)).save_pretrained(str(checkpoint))
+    (checkpoint / "sentencepiece.bpe.model").unlink()
+    with Guard.load(checkpoint, threads=1) as guard, pytest.raises(ArtifactError, match="tokenizer.json only"):
+        guard.stream()
+
+
 @pytest.fixture(scope="module")
 def nan_gguf(build_artifact, tmp_path_factory):
     """The demo q8_0 .gguf with NaN scales in its first attention matrix, resealed."""
