@@ -45,7 +45,10 @@ def handle_stream(args, load_guard) -> int:
     if args.texts or args.input:
         raise CrestEdgeError("--stream reads standard input: give no TEXT and no --input")
     guard = load_guard()
-    stream = guard.stream(every=args.check_every, overlap=args.lookback)
+    try:
+        stream = guard.stream(every=args.check_every, overlap=args.lookback)
+    except ValueError as exc:  # --lookback beyond this model's window
+        raise CrestEdgeError(f"--lookback: {exc}") from None
     decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
     shown, consumed = None, 0
     while True:
