@@ -53,7 +53,7 @@ class IncrementalEncoder:
         self._added_pairs = _adjacent_pairs(tokenizer._added)
         self._raw = ""  # raw text after the last cut
         self._letters = ""  # its grapheme categories, one letter per character
-        self._scanned = 1  # cut positions below this in _raw were already ruled out
+        self._scanned = 1  # positions of _raw below this were ruled out as cuts
         self._in_word = False
         self._unit: _Unit | None = None
         self._out: list[int] = []
@@ -71,9 +71,7 @@ class IncrementalEncoder:
         if cut:
             self._take_raw(self._raw[:cut])
             self._raw, self._letters = self._raw[cut:], self._letters[cut:]
-            self._scanned = 1
-        else:
-            self._scanned = max(1, len(self._raw))
+        self._scanned = max(1, len(self._raw))  # positions after the last cut are no cut either
         if self._unit is not None:
             self._out += self._unit.settle()
         out, self._out = self._out, []
