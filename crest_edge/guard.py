@@ -139,15 +139,15 @@ class Guard:
     def stream(
         self,
         *,
-        every: int = DEFAULT_EVERY,
+        every: int | None = DEFAULT_EVERY,
         overlap: int = DEFAULT_OVERLAP,
         at_sentence_end: bool = True,
         long_text: str | None = None,
         rescore: bool = False,
     ) -> Stream:
         """A moderation stream for text that arrives in chunks (an LLM's answer as it is generated):
-        `feed(chunk)`, `verdict`, `close()`. A check runs every `every` new tokens and, with
-        `at_sentence_end`, when a sentence ends; each check also rereads the `overlap` tokens before
+        `feed(chunk)`, `verdict`, `close()`. A check runs every `every` new tokens (None: never)
+        and, with `at_sentence_end`, when a sentence ends; each check also rereads the `overlap` tokens before
         the new ones. `close()` gives what `classify(whole_text)` gives (`long_text`: this Guard's
         policy unless given). See crest_edge.stream."""
         return Stream(self, every, overlap, at_sentence_end, long_text or self.long_text, rescore)

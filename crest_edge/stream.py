@@ -11,13 +11,15 @@
 - **Tokens as they arrive.** Chunks are tokenized as they come, exactly as the whole text would be,
   whatever the cuts (mid-word, mid-grapheme, one character at a time, empty chunks): see
   `tokenizer.incremental`. Nothing settled is tokenized twice.
-- **Checks.** Every `every` new tokens, and with `at_sentence_end` whenever a chunk ends a sentence,
-  a check classifies one window: the settled tokens since the last check, the `overlap` settled tokens
-  before them, and the provisional tokens of the still-open word. Consecutive checks share `overlap`
+- **Checks.** Every `every` new tokens (None: only at sentence ends), and with `at_sentence_end`
+  whenever a chunk ends a sentence, a check classifies one window: the settled tokens since the
+  last check, the `overlap` settled tokens before them, and the provisional tokens of the still-open
+  word. Consecutive checks share `overlap`
   settled tokens, so any span of at most `overlap` tokens lies whole inside some checked window,
   wherever the chunks were cut; a chunk too large for one window is checked in several.
 - **Verdict.** As in `classify`, the most unsafe window seen so far decides: once the stream is
-  flagged it stays flagged. `verdict` is the latest; `checks` lists every window scored.
+  flagged it stays flagged. `verdict` is the latest (its `tokens`: those received so far, <s> and
+  </s> included; `windows`: how many were scored so far); `checks` lists every window scored.
 - **close() is classify(whole_text)** with the stream's long-text policy: the same token ids, the
   same windows (`windows.window_spans`), the same decision and `on_error` rule. Each window of that
   set is scored alone as soon as its tokens are settled, the last one at close, so no check scores
@@ -71,7 +73,7 @@ class Check:
 class Stream:
     """See the module docstring. Made by `Guard.stream()`."""
 
-    def __init__(self, guard, every: int, overlap: int, at_sentence_end: bool, long_text: str, rescore: bool):
+    def __init__(self, guard, every: int | None, overlap: int, at_sentence_end: bool, long_text: str, rescore: bool):
         room = guard.max_length - 2
         _check_options(every, overlap, at_sentence_end, long_text, rescore, room)
         if not isinstance(guard.tokenizer, XLMRTokenizer):
@@ -131,7 +133,8 @@ class Stream:
                 self._score_settled_windows()
             pending = self._encoder.pending(self._room)
             new = self._settled + len(pending) - self._tokens_at_check
-            if new >= self._every or (new > 0 and self._at_sentence_end and _SENTENCE_END.search(chunk)):
+            periodic = self._every is not None and new >= self._every
+            if periodic or (new > 0 and self._at_sentence_end and _SENTENCE_END.search(chunk)):
                 self._check(pending)
             self._trim()
             if self._scored == ran:
@@ -264,11 +267,13 @@ class Stream:
 
 
 def _check_options(every, overlap, at_sentence_end, long_text, rescore, room: int) -> None:
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ValueError(f"every must be a whole number of tokens >= 1, got {every!r}")
+    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+        raise ValueError(f"every must be a whole number of tokens >= 1 (or None), got {every!r}")
     if isinstance(overlap, bool) or not isinstance(overlap, int) or not 0 <= overlap < room:
         raise ValueError(f"overlap must be a whole number of tokens from 0 to {room - 1}, got {overlap!r}")
     if not isinstance(at_sentence_end, bool) or not isinstance(rescore, bool):
         raise ValueError("at_sentence_end and rescore must be True or False")
+    if every is None and not at_sentence_end:
+        raise ValueError("every=None and at_sentence_end=False would check nothing before close()")
     if long_text not in POLICIES:
         raise ValueError(f"long_text must be one of {', '.join(POLICIES)}, got {long_text!r}")

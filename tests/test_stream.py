@@ -166,6 +166,18 @@ def test_checks_overlap_and_tile_whatever_arrives(target, corpus_texts):
         assert periodic[-1].end >= stream.tokens - 40
 
 
+def test_checks_at_sentence_ends_only(target, corpus_texts):
+    from crest_edge.stream import _SENTENCE_END
+
+    _, guard = target
+    text = " ".join(corpus_texts[:40])
+    stream, seen, final = run_stream(guard, chunked(text, random.Random(7)), every=None)
+    want = guard.classify(text)
+    assert seen and (final.label, final.tokens, final.windows) == (want.label, want.tokens, want.windows)
+    periodic = [c for c in stream.checks if c.kind == "check"]
+    assert 0 < len(periodic) <= len(_SENTENCE_END.findall(text))
+
+
 def test_work_per_token_is_bounded(target, corpus_texts):
     """Each check scores one window of at most every + overlap settled tokens (plus the open word);
     checks come every `every` tokens, plus one per window of close()'s set."""
@@ -228,7 +240,8 @@ def test_misuse_is_a_clear_error(target):
     busy = guard.stream()
     with busy._exclusive(), pytest.raises(RuntimeError, match="two threads"):
         busy.feed("x")  # what a second thread sees while the first is inside feed()
-    for options in ({"every": 0}, {"overlap": -1}, {"overlap": guard.max_length}, {"long_text": "middle"}):
+    bad = [{"every": 0}, {"every": None, "at_sentence_end": False}, {"overlap": -1}, {"overlap": guard.max_length}]
+    for options in [*bad, {"long_text": "middle"}, {"rescore": "yes"}]:
         with pytest.raises(ValueError):
             guard.stream(**options)
 
