@@ -310,3 +310,18 @@ def test_ids_sent_to_the_engine_are_the_whole_texts(target, corpus_texts):
         if check.kind == "check" and not check.pending:
             assert check.end <= len(pieces)
     assert stream.tokens == len(pieces) and [BOS_ID, *pieces, EOS_ID] == guard.token_ids(text)
+
+
+def test_window_spans_are_fits_windows():
+    """The rule the stream builds its final windows from is fit's own."""
+    from crest_edge.windows import POLICIES, window_step
+
+    pieces = list(range(10, 3010))
+    for policy in POLICIES:
+        for n in (0, 5, 510, 511, 900, 3000):
+            spans = window_spans(n, 512, policy)
+            assert fit(pieces[:n], 512, policy) == [
+                [BOS_ID, *(p for a, b in s for p in pieces[a:b]), EOS_ID] for s in spans
+            ]
+    starts = [s[0][0] for s in window_spans(3000, 512)]
+    assert all(start % window_step(512) == 0 for start in starts[:-1]) and starts[-1] == 3000 - 510
