@@ -29,6 +29,8 @@
   ONNX int8's per-batch activation scales: up to 0.035), the same effect `classify_batch` has on a
   text with other neighbours; `rescore=True` scores the windows at close exactly as classify batches
   them (bit for bit on every engine, at classify's cost).
+- **Trimmed models** (`crest-edge trim`): every verdict carries `outside` and its policy, as in
+  classify, measured over the text received so far; close()'s over the whole text.
 - **Threads.** One Guard serves many streams at once, each in its own thread; a stream belongs to one
   thread: using it from two at once raises RuntimeError, feeding it after close raises ClosedError.
 """
@@ -46,6 +48,7 @@ from .errors import ArtifactError, ClosedError, EngineError
 from .tokenizer.incremental import IncrementalEncoder
 from .tokenizer.vocab import BOS_ID, EOS_ID, SPM_FILE
 from .tokenizer.xlmr import XLMRTokenizer
+from .trim.coverage import RunningShare
 from .verdict import Verdict, decide, on_error_verdict, p_unsafe
 from .windows import POLICIES, window_spans, window_step
 
@@ -82,7 +85,10 @@ class Stream:
                 "this checkpoint's tokenizer is tokenizer.json only"
             )
         self._guard = guard
-        self._encoder = IncrementalEncoder(guard.tokenizer)
+        self._coverage = guard.coverage  # a trimmed model: the share of text outside what it serves
+        self._outside = RunningShare() if self._coverage else None
+        on_text = (lambda part: self._outside.add(self._coverage.flags(part))) if self._coverage else None
+        self._encoder = IncrementalEncoder(guard.tokenizer, on_text)
         self._every, self._overlap, self._at_sentence_end = every, overlap, at_sentence_end
         self._long_text, self._rescore = long_text, rescore
         self._room = room
@@ -149,7 +155,7 @@ class Stream:
                 return self._verdict
             self._add(self._encoder.close())
             self._closed = True
-            self._verdict = self._final()
+            self._verdict = self._covered(self._final(), "the streamed text")
             return self._verdict
 
     # -- checks ------------------------------------------------------------------------------------
@@ -201,10 +207,20 @@ class Stream:
         guard = self._guard
         ran = None if self._worst is None else self._worst[None]
         if self._error is not None:
-            return on_error_verdict(
+            verdict = on_error_verdict(
                 guard.on_error, self._error, guard.labels, guard.threshold, tokens + 2, self._scored, ran
             )
-        return dataclasses.replace(decide(ran, guard.labels, guard.threshold, tokens + 2), windows=self._scored)
+        else:
+            verdict = decide(ran, guard.labels, guard.threshold, tokens + 2)
+        return self._covered(dataclasses.replace(verdict, windows=self._scored), "the text so far")
+
+    def _covered(self, verdict: Verdict, what: str) -> Verdict:
+        """A trimmed model's verdict with `outside` and its policy, as classify applies them."""
+        if self._coverage is None:
+            return verdict
+        share = self._outside.share
+        self._coverage.refuse(share, what)
+        return self._coverage.apply(verdict, share, self._guard.labels)
 
     def _final(self) -> Verdict:
         guard, n = self._guard, self._settled

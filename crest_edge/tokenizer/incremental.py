@@ -43,12 +43,15 @@ class IncrementalEncoder:
     ended now (provisional); close() -> the remaining ids. The concatenation of everything feed() and
     close() return is `tokenizer.encode(all the text fed)`. One encoder per text, one thread at a time."""
 
-    def __init__(self, tokenizer: XLMRTokenizer):
+    def __init__(self, tokenizer: XLMRTokenizer, on_text=None):
+        """`on_text(part)`, if given, receives the raw text in the parts it is cut into (each cut is a
+        grapheme-cluster boundary, so per-cluster normalization of the parts is that of the whole)."""
         if not isinstance(tokenizer, XLMRTokenizer):
             raise TypeError(
                 f"streaming needs a sentencepiece-model tokenizer (XLMRTokenizer), not {type(tokenizer).__name__}"
             )
         self._tok = tokenizer
+        self._on_text = on_text
         self._categories = graphemes().categories
         self._added_pairs = _adjacent_pairs(tokenizer._added)
         self._raw = ""  # raw text after the last cut
@@ -108,6 +111,8 @@ class IncrementalEncoder:
 
     def _take_raw(self, raw: str) -> None:
         tok = self._tok
+        if self._on_text is not None:
+            self._on_text(raw)
         for k, chunk in enumerate(tok._added_re.split(raw)):
             if k % 2:
                 self._end_word()
