@@ -11,11 +11,13 @@ from .errors import (
     OutsideVocabularyError,
 )
 from .guard import Guard
+from .stream import Stream
 from .verdict import Verdict
 from .version import __version__
 
 __all__ = [
     "Guard",
+    "Stream",
     "Verdict",
     "CrestEdgeError",
     "ArtifactError",

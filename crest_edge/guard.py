@@ -15,6 +15,7 @@ from .formats.artifact import open_artifact
 from .formats.integrity import VERIFY_MODES
 from .log import log
 from .selection import check_batch_size, check_threads, resolve_device, resolve_engine
+from .stream import DEFAULT_EVERY, DEFAULT_OVERLAP, Stream
 from .trim.coverage import DEFAULT_THRESHOLD, Coverage, check_policy
 from .verdict import ON_ERROR, Verdict, decide, deciding_window, on_error_verdict
 from .windows import POLICIES, fit
@@ -130,7 +131,30 @@ class Guard:
         texts = _checked(texts)
         pieces = [self._pieces(t) for t in texts]
         outside = self.coverage.check(texts) if self.coverage else None
-        sequences, owner = self._windows(pieces)
+        verdicts = self._verdicts(pieces)
+        if outside is not None:
+            verdicts = [self.coverage.apply(v, share, self.labels) for v, share in zip(verdicts, outside)]
+        return verdicts
+
+    def stream(
+        self,
+        *,
+        every: int | None = DEFAULT_EVERY,
+        overlap: int = DEFAULT_OVERLAP,
+        at_sentence_end: bool = True,
+        long_text: str | None = None,
+        rescore: bool = False,
+    ) -> Stream:
+        """A moderation stream for text that arrives in chunks (an LLM's answer as it is generated):
+        `feed(chunk)`, `verdict`, `close()`. A check runs every `every` new tokens (None: never)
+        and, with `at_sentence_end`, when a sentence ends; each check also rereads the `overlap` tokens before
+        the new ones. `close()` gives what `classify(whole_text)` gives (`long_text`: this Guard's
+        policy unless given). See crest_edge.stream."""
+        return Stream(self, every, overlap, at_sentence_end, long_text or self.long_text, rescore)
+
+    def _verdicts(self, pieces: list[list[int]], long_text: str | None = None) -> list[Verdict]:
+        """One verdict per text from its piece ids (without <s> and </s>), before any trim coverage."""
+        sequences, owner = self._windows(pieces, long_text or self.long_text)
         window_logits, errors = self._run(sequences, isolate=self.on_error != "raise")
         ran_ok = np.ones(len(owner), dtype=bool)
         ran_ok[list(errors)] = False
@@ -147,15 +171,13 @@ class Guard:
                 )
             else:
                 verdicts.append(decide(window_logits[mine], self.labels, self.threshold, len(p) + 2))
-        if outside is not None:
-            verdicts = [self.coverage.apply(v, share, self.labels) for v, share in zip(verdicts, outside)]
         return verdicts
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Raw logits per text, float32 [n, num_labels]; for a windowed text, those of its most unsafe window.
         An engine failure always raises here, whatever `on_error` says: there are no logits to give."""
         pieces = [self._pieces(t) for t in _checked(texts)]
-        sequences, owner = self._windows(pieces)
+        sequences, owner = self._windows(pieces, self.long_text)
         window_logits, _ = self._run(sequences, isolate=False)
         out = np.zeros((len(pieces), len(self.labels)), dtype=np.float32)
         for i in range(len(pieces)):
@@ -180,10 +202,10 @@ class Guard:
             raise ClosedError(f"this Guard ({self.artifact.path}) is closed")
         return self.tokenizer.encode(_SURROGATES.sub("\ufffd", text))
 
-    def _windows(self, pieces: list[list[int]]) -> tuple[list[list[int]], np.ndarray]:
+    def _windows(self, pieces: list[list[int]], long_text: str) -> tuple[list[list[int]], np.ndarray]:
         sequences, owner = [], []
         for i, p in enumerate(pieces):
-            fitted = fit(p, self.max_length, self.long_text)
+            fitted = fit(p, self.max_length, long_text)
             sequences.extend(fitted)
             owner.extend([i] * len(fitted))
         return sequences, np.asarray(owner, dtype=np.int64)

@@ -16,16 +16,33 @@ def fit(pieces: list[int], max_length: int, policy: str = "windows", stride: int
 
     `stride` is how far each window moves (default: 3/4 of the window, i.e. 25% overlap).
     """
+    return [
+        [BOS_ID, *(p for a, b in spans for p in pieces[a:b]), EOS_ID]
+        for spans in window_spans(len(pieces), max_length, policy, stride)
+    ]
+
+
+def window_spans(
+    pieces: int, max_length: int, policy: str = "windows", stride: int | None = None
+) -> list[tuple[tuple[int, int], ...]]:
+    """The (start, end) piece ranges each sequence of `fit` takes, for a text of `pieces` pieces: the
+    rule itself, for callers that hold the pieces in parts (a stream)."""
     room = max_length - 2
-    if len(pieces) <= room:
-        return [[BOS_ID, *pieces, EOS_ID]]
+    if pieces <= room:
+        return [((0, pieces),)]
     if policy == "head":
-        return [[BOS_ID, *pieces[:room], EOS_ID]]
+        return [((0, room),)]
     if policy == "head_tail":
         head = room // 2
-        return [[BOS_ID, *pieces[:head], *pieces[len(pieces) - (room - head) :], EOS_ID]]
+        return [((0, head), (pieces - (room - head), pieces))]
     _check(policy)
-    return [[BOS_ID, *pieces[s : s + room], EOS_ID] for s in _starts(len(pieces), room, stride)]
+    return [((s, s + room),) for s in _starts(pieces, room, stride)]
+
+
+def window_step(max_length: int, stride: int | None = None) -> int:
+    """How far each window moves: every window of a long text starts at a multiple of it, except
+    the last, which ends at the text's end."""
+    return stride or max(1, (max_length - 2) * 3 // 4)
 
 
 def count(pieces: int, max_length: int, policy: str = "windows", stride: int | None = None) -> int:
@@ -39,7 +56,7 @@ def count(pieces: int, max_length: int, policy: str = "windows", stride: int | N
 
 
 def _starts(pieces: int, room: int, stride: int | None) -> list[int]:
-    step = stride or max(1, room * 3 // 4)
+    step = window_step(room + 2, stride)
     return list(range(0, pieces - room, step)) + [pieces - room]
 
 

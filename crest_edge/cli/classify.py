@@ -12,6 +12,7 @@ from ..registry import DEVICES, ENGINES
 from ..verdict import ON_ERROR
 from ..windows import POLICIES
 from .argtypes import probability, threads
+from .classify_stream import add_stream_options, handle_stream
 
 
 def model_options(parser: argparse.ArgumentParser, engine_options: bool = True) -> None:
@@ -59,6 +60,7 @@ def add_parser(sub) -> None:
         choices=ON_ERROR,
         help="when the engine fails on a text: stop with an error (default), block it (unsafe) or allow it",
     )
+    add_stream_options(p)
     p.set_defaults(handler=handle_classify)
 
     p = sub.add_parser("tokenize", help="print the token ids each text gets (<s> and </s> included)")
@@ -93,19 +95,25 @@ def row_groups(args):
 
 def handle_classify(args) -> int:
     """Exit status 0 when every text was scored; 1 when the engine failed on some text and --on-error
-    block/allow gave it a verdict anyway (each such row carries "error"), or on any error."""
+    block/allow gave it a verdict anyway (each such row carries "error"), or on any error. With
+    --stream: see classify_stream."""
     from ..guard import Guard
 
+    def load_guard():
+        return Guard.load(
+            model_path(args),
+            engine=args.engine,
+            device=args.device,
+            threads=args.threads,
+            threshold=args.threshold,
+            long_text=args.long_text,
+            on_error=args.on_error,
+        )
+
+    if args.stream:
+        return handle_stream(args, load_guard)
     groups = row_groups(args)
-    guard = Guard.load(
-        model_path(args),
-        engine=args.engine,
-        device=args.device,
-        threads=args.threads,
-        threshold=args.threshold,
-        long_text=args.long_text,
-        on_error=args.on_error,
-    )
+    guard = load_guard()
     failed = False
     for group in groups:
         for start in range(0, len(group), guard.batch_size):

@@ -20,6 +20,7 @@ or takes "report"). Standard library only.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 
 from ..errors import OutsideVocabularyError
@@ -57,28 +58,32 @@ class Coverage:
     def share(self, text: str) -> float:
         """The largest share of outside characters in any WINDOW consecutive characters of `text`
         (over all of it when shorter; 0.0 for no characters)."""
+        running = RunningShare()
+        running.add(self.flags(text))
+        return running.share
+
+    def flags(self, text: str) -> list[bool]:
+        """Per character of `text` after normalization, whitespace left out: whether it is outside.
+        Normalization works per grapheme cluster, so the flags of text cut at cluster boundaries are
+        the flags of its parts (a stream feeds them to a RunningShare part by part)."""
         served, spelled = self._served, self._spelled
-        flags = [c not in served or c not in spelled for c in self._normalize(text) if not c.isspace() and c != META]
-        if len(flags) <= WINDOW:
-            return sum(flags) / len(flags) if flags else 0.0
-        count = best = sum(flags[:WINDOW])
-        for i in range(WINDOW, len(flags)):
-            count += flags[i] - flags[i - WINDOW]
-            best = max(best, count)
-        return best / WINDOW
+        return [c not in served or c not in spelled for c in self._normalize(text) if not c.isspace() and c != META]
 
     def check(self, texts) -> list[float]:
         """`outside` per text; OutsideVocabularyError first if the policy is "raise" and one exceeds it."""
         shares = [self.share(t) for t in texts]
-        if self.on_outside == "raise":
-            for i, share in enumerate(shares):
-                if share > self.threshold:
-                    raise OutsideVocabularyError(
-                        f"text {i}: {share:.0%} of it is outside what this trimmed model serves "
-                        f"(languages {' '.join(self.record['languages']) or '-'}, scripts "
-                        f"{' '.join(self.record['scripts'])}; threshold {self.threshold:g})"
-                    )
+        for i, share in enumerate(shares):
+            self.refuse(share, f"text {i}")
         return shares
+
+    def refuse(self, share: float, what: str) -> None:
+        """OutsideVocabularyError if the policy is "raise" and `share` exceeds the threshold."""
+        if self.on_outside == "raise" and share > self.threshold:
+            raise OutsideVocabularyError(
+                f"{what}: {share:.0%} of it is outside what this trimmed model serves "
+                f"(languages {' '.join(self.record['languages']) or '-'}, scripts "
+                f"{' '.join(self.record['scripts'])}; threshold {self.threshold:g})"
+            )
 
     def apply(self, verdict: Verdict, share: float, labels: list[str]) -> Verdict:
         verdict = dataclasses.replace(verdict, outside=share)
@@ -87,3 +92,30 @@ class Coverage:
         positive = unsafe_index(labels)
         probs = {name: float(i == positive) for i, name in enumerate(labels)}
         return dataclasses.replace(verdict, label=labels[positive], score=1.0, probs=probs)
+
+
+class RunningShare:
+    """`Coverage.share` over characters that arrive part by part: the worst WINDOW-character stretch
+    so far (the share of all of them while there are no more than WINDOW)."""
+
+    def __init__(self):
+        self._recent: collections.deque[bool] = collections.deque(maxlen=WINDOW)
+        self._in_window = self._total = self._outside = self._best = 0
+
+    def add(self, flags) -> None:
+        recent = self._recent
+        for flag in flags:
+            if len(recent) == WINDOW:
+                self._in_window -= recent[0]
+            recent.append(flag)
+            self._in_window += flag
+            self._total += 1
+            self._outside += flag
+            if self._total >= WINDOW and self._in_window > self._best:
+                self._best = self._in_window
+
+    @property
+    def share(self) -> float:
+        if self._total <= WINDOW:
+            return self._outside / self._total if self._total else 0.0
+        return self._best / WINDOW
