@@ -49,8 +49,9 @@ UNSEALED_FIELDS = ("parity", "selection", "integrity")
 
 def manifest_digest(manifest) -> str:
     """sha256 of a manifest's fields but the measurements recorded after sealing (`parity`, `selection`)
-    and `integrity` itself, canonically serialized."""
-    fields = {k: v for k, v in dataclasses.asdict(manifest).items() if k not in UNSEALED_FIELDS}
+    and `integrity` itself, canonically serialized. An optional field left unset (None) is left out, so
+    a field added in a later release does not change the digest of an artifact sealed before it."""
+    fields = {k: v for k, v in dataclasses.asdict(manifest).items() if k not in UNSEALED_FIELDS and v is not None}
     text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

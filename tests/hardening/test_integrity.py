@@ -104,3 +104,20 @@ def test_deeply_nested_manifest_is_a_clear_error(engine_artifact, copy_of, capsy
     (nested / MANIFEST_NAME).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     code, _, err = run_cli(capsys, "classify", "--model", nested, "hi")
     one_line_error(code, err, "not a valid crest-edge manifest")
+
+
+def test_a_manifest_without_fields_added_later_still_verifies(engine_artifact, copy_of):
+    """An artifact sealed by a release that had no `trim` or `selection` field: its manifest lacks those
+    keys, and a newer crest-edge must still accept it (an unset optional field is not in the digest)."""
+    pytest.importorskip("onnxruntime")
+    older = copy_of(engine_artifact("onnx"))
+    path = older / MANIFEST_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("trim", "selection", "parity"):
+        assert data.pop(key, None) is None
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert open_artifact(older, verify="full").manifest.trim is None
+    data["trim"] = {"languages": ["en"]}  # but setting one is an edit
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ArtifactError):
+        open_artifact(older, verify="full")
