@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import CrestEdgeError
-from .argtypes import batch_size, positive_int, whole
+from .argtypes import positive_int, whole
 
 
 def add_batch_options(parser) -> None:
@@ -21,22 +21,15 @@ def add_batch_options(parser) -> None:
         "--chunk-rows",
         type=whole(1, 1_000_000),
         default=None,
-        help="rows per model call and per resume point (default: 1024)",
+        help="rows per model call and per resume point, with or without --ray (default: 1024)",
     )
     group.add_argument("--ray", action="store_true", help="run the job on Ray Data (OUT becomes a folder of files)")
     group.add_argument("--address", help="with --ray: the cluster to join (e.g. auto); default: start a local one")
     group.add_argument("--workers", type=positive_int, default=1, help="with --ray: model actors (default: 1)")
-    group.add_argument(
-        "--ray-batch-size", type=batch_size, default=None, help="with --ray: rows per actor call (default: 256)"
-    )
 
 
 def check_batch_options(args) -> None:
-    ray_only = [
-        flag for flag, given in (("--address", args.address), ("--ray-batch-size", args.ray_batch_size)) if given
-    ]
-    if args.workers != 1:
-        ray_only.append("--workers")
+    ray_only = ["--address"] * (args.address is not None) + ["--workers"] * (args.workers != 1)
     if args.output is None:
         given = ["--ray"] * args.ray + ray_only + ["--chunk-rows"] * (args.chunk_rows is not None)
         if given:
@@ -50,8 +43,6 @@ def check_batch_options(args) -> None:
         raise CrestEdgeError("--json prints to stdout; with --output every row goes to the file")
     if getattr(args, "stream", False):
         raise CrestEdgeError("--stream prints verdicts as texts arrive; --output writes a file: choose one")
-    if args.ray and args.chunk_rows is not None:
-        raise CrestEdgeError("--chunk-rows is for the local job; with --ray use --ray-batch-size")
     if not args.ray and ray_only:
         raise CrestEdgeError(f"{ray_only[0]} needs --ray")
 
@@ -94,7 +85,8 @@ def handle_batch(args, model: str) -> int:
 
 
 def _ray_job(args, model: str) -> int:
-    from ..ray import DEFAULT_BATCH_SIZE, run_job
+    from ..batch import DEFAULT_CHUNK_ROWS
+    from ..ray import run_job
 
     threads = args.threads or 1
     run_job(
@@ -103,7 +95,7 @@ def _ray_job(args, model: str) -> int:
         model,
         address=args.address,
         workers=args.workers,
-        batch_size=args.ray_batch_size or DEFAULT_BATCH_SIZE,
+        chunk_rows=args.chunk_rows or DEFAULT_CHUNK_ROWS,
         num_cpus=threads,
         num_gpus=1 if args.device == "cuda" else 0,
         text_field=args.text_field,

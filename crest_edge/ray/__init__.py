@@ -15,10 +15,11 @@
     verdicts.write_parquet("s3://bucket/forum-verdicts/")
 
 Every row keeps its fields and gains the result columns of the local batch job
-(crest_edge.batch.results), computed by the same function, so a row's result is the local job's
-(exactly so on engines whose scores do not depend on a text's batch neighbours; see README). A bad
-row (no string text) gets its defined result there too, never a failed task. `classify_dataset`
-adds the retry settings; `run_job` is `crest-edge classify --ray`.
+(crest_edge.batch.results), computed by the same function. `classify_dataset` also cuts the rows
+into the local job's chunks (blocks of exactly `chunk_rows` rows, in order, one batch each), so a
+row shares its batch with the same neighbours and its result is the local job's, bit for bit, on
+every engine (scores depend on batch neighbours: see crest_edge.batch.job). A bad row (no string
+text) gets its defined result, never a failed task. `run_job` is `crest-edge classify --ray`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import math
 import os
 from pathlib import Path
 
+from ..batch.job import DEFAULT_CHUNK_ROWS
 from ..batch.results import ADDED_FIELDS, RESULT_TYPES, classify_values
 from ..errors import CrestEdgeError
 from ..extras import require
@@ -36,7 +38,6 @@ from ..extras import require
 # every time without end.
 MAX_RESTARTS = 4
 MAX_TASK_RETRIES = 4
-DEFAULT_BATCH_SIZE = 256
 READERS = {"jsonl": "read_json", "csv": "read_csv", "parquet": "read_parquet"}
 WRITERS = {"jsonl": "write_json", "parquet": "write_parquet"}
 
@@ -91,14 +92,17 @@ def classify_dataset(
     model=None,
     *,
     workers: int = 1,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
     num_cpus: float = 1,
     num_gpus: float = 0,
+    classifier: type = Classifier,
     **classifier_options,
 ):
-    """`dataset` with the result columns, classified by `workers` actors of `Classifier` (each
-    reserving `num_cpus` and `num_gpus`; `classifier_options` go to Classifier). The input's row
-    order is kept. Lazy, like every Ray Data transform: it runs when the result is consumed."""
+    """`dataset` with the result columns, classified `chunk_rows` rows per call (the local job's
+    chunks: the first `chunk_rows` rows, the next, ...) by `workers` actors of `Classifier` (each
+    reserving `num_cpus` and `num_gpus`; `classifier_options` go to `classifier`, Classifier or a
+    subclass of it). The input's row order is kept (this sets the current DataContext's
+    preserve_order). Lazy, like every Ray Data transform: it runs when the result is consumed."""
     ray = require("ray", "Ray Data")
     names = dataset.schema().names
     text_field = classifier_options.get("text_field", "text")
@@ -112,11 +116,12 @@ def classify_dataset(
         classifier_options["threads"] = int(num_cpus)  # the engine's threads: the CPUs its actor holds
     if model is not None:
         model = str(Path(model).expanduser().resolve())  # every actor opens the same path
-    return dataset.map_batches(
-        Classifier,
+    chunks = dataset.repartition(target_num_rows_per_block=chunk_rows, strict=True)
+    return chunks.map_batches(
+        classifier,
         fn_constructor_kwargs={"model": model, **classifier_options},
         batch_format="pyarrow",
-        batch_size=batch_size,
+        batch_size=chunk_rows,
         concurrency=workers,
         num_cpus=num_cpus,
         num_gpus=num_gpus,

@@ -52,14 +52,10 @@ def test_every_row_keeps_its_fields_and_gets_the_in_process_verdict(
     assert not (tmp_path / f"out.{out_format}.parts").exists()
 
 
-def test_chunks_are_bounded_in_rows_and_characters(monkeypatch):
-    import crest_edge.batch.job as job
-
-    monkeypatch.setattr(job, "CHUNK_CHARS", 1000)
-    groups = ([{"text": "x" * (i % 7) * 50} for i in range(start, start + 9)] for start in range(0, 900, 9))
-    chunks = list(_chunks(groups, "text", 64))
-    assert sum(len(c) for c in chunks) == 900
-    assert all(len(c) <= 64 and sum(len(r["text"]) for r in c[:-1]) < 1000 for c in chunks)
+def test_chunk_k_is_always_the_same_rows():
+    groups = ([{"n": n} for n in range(start, min(start + 9, 900))] for start in range(0, 900, 9))
+    chunks = list(_chunks(groups, 64))
+    assert [[r["n"] for r in c] for c in chunks] == [list(range(k, min(k + 64, 900))) for k in range(0, 900, 64)]
 
 
 def test_bad_rows_get_a_defined_result_and_empty_text_is_classified(guard, tmp_path):
