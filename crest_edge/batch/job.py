@@ -78,11 +78,11 @@ def classify_file(
     unsafe = errors = 0
     try:
         for chunk in _chunks(reader.records(journal.rows), chunk_rows):
-            results = classify_values(guard, text_field, [record.get(text_field) for record in chunk])
-            rows = [{ROW_FIELD: done + i, **record, **result} for i, (record, result) in enumerate(zip(chunk, results))]
-            if reader.columns is None:
+            if reader.columns is None:  # JSONL: each record has fields of its own
                 for i, record in enumerate(chunk):
                     check_no_added_fields(f"{source}: row {done + i}", record)
+            results = classify_values(guard, text_field, [record.get(text_field) for record in chunk])
+            rows = [{ROW_FIELD: done + i, **record, **result} for i, (record, result) in enumerate(zip(chunk, results))]
             journal.record(done + len(rows), writer.write(rows, done))
             done += len(rows)
             unsafe += sum(result["crest_label"] == "unsafe" for result in results)

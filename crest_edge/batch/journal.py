@@ -99,5 +99,6 @@ class Journal:
 
 def describe_change(before: dict, after: dict, keys: list[str]) -> str:
     if "input" in keys:
-        return "its input changed since"
+        moved = before.get("input", {}).get("path") != after.get("input", {}).get("path")
+        return f"its input was {before['input']['path']}" if moved else "its input changed since"
     return ", ".join(f"{key}: {before.get(key)!r} then, {after.get(key)!r} now" for key in keys)

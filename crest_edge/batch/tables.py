@@ -25,7 +25,7 @@ from ..registry import TABLE_FORMATS
 from ..rows import MAX_LINE, read_rows
 from .results import ADDED_FIELDS, RESULT_TYPES, ROW_FIELD
 
-_PARQUET_BATCH = 4096  # rows per Arrow batch read from a Parquet input
+_GROUP_ROWS = 4096  # rows per group read from a CSV or Parquet input
 _COUNT_READ = 1 << 20
 
 
@@ -117,7 +117,7 @@ class TableReader:
                             f"the header has {len(header)}"
                         )
                     group.append(dict(zip(header, values)))
-                    if len(group) >= _PARQUET_BATCH:
+                    if len(group) >= _GROUP_ROWS:
                         yield group
                         group = []
             except csv.Error as exc:
@@ -138,7 +138,7 @@ class TableReader:
         groups = list(range(first, metadata.num_row_groups))
         if not groups:
             return
-        batches = self._parquet.iter_batches(batch_size=_PARQUET_BATCH, row_groups=groups)
+        batches = self._parquet.iter_batches(batch_size=_GROUP_ROWS, row_groups=groups)
         yield from _skipping((batch.to_pylist() for batch in batches), skip - before)
 
 
