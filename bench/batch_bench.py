@@ -15,8 +15,9 @@ to Parquet by the job. Configurations:
   the job's wall time (actor start and model load included, `ray.init` not: a cluster is started
   once and kept), each actor's busy rate (rows / seconds inside its calls) and peak RSS.
 
-Medians over the repeats; the machine, its load average before and after, and every command are
-in the report.
+The configurations run in interleaved rounds (each round runs every configuration once), so a
+change in the shared machine's load falls on all of them; medians over the rounds. The machine and
+its load average before and after are in the report.
 """
 
 from __future__ import annotations
@@ -152,18 +153,16 @@ def measure(args) -> dict:
     configurations = [("local", 2), ("local", 1), ("ray", 1), ("ray", 2)]
     for model_name in args.model:
         model = resolve_model(model_name)
-        for kind, n in configurations:
-            runs = []
-            for repeat in range(args.repeats):
-                output = folder / f"out-{kind}{n}-{repeat}-{len(report['results'])}.parquet"
-                run = (
-                    run_local(model, source, output, n)
-                    if kind == "local"
-                    else run_ray(model, source, output, n, folder)
-                )
-                runs.append(run)
+        runs = {config: [] for config in configurations}
+        for repeat in range(args.repeats):  # interleaved rounds: the shared machine's load drifts
+            for kind, n in configurations:
+                output = folder / f"out-{Path(model).name}-{kind}{n}-{repeat}.parquet"
+                local = kind == "local"
+                run = run_local(model, source, output, n) if local else run_ray(model, source, output, n, folder)
+                runs[kind, n].append(run)
                 print(f"{model_name} {kind} {n}: {args.rows / run['wall_s']:.1f} rows/s", file=sys.stderr)
-            report["results"].append(summarize(Path(model_name).name, kind, n, args.rows, runs))
+        for (kind, n), done in runs.items():
+            report["results"].append(summarize(Path(model_name).name, kind, n, args.rows, done))
     report["load_after"] = os.getloadavg()
     return report
 
