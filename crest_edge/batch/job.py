@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import CrestEdgeError
-from ..log import log
 from ..version import __version__
 from .journal import Journal, input_identity
 from .results import ROW_FIELD, classify_values
@@ -56,7 +55,7 @@ def classify_file(
     output row being the input row's fields with `crest_row` (its 0-based position) and the result
     columns (crest_edge.batch.results). Rerunning it after an interruption continues where the
     output's journal says it stopped; a rerun with another input or options is refused. `progress`
-    draws a bar on stderr (when it is a terminal and tqdm is installed)."""
+    draws a bar on stderr when it is a terminal."""
     start = time.perf_counter()
     source, output = Path(source), Path(output)
     if not text_field:
@@ -135,11 +134,9 @@ def _chunks(groups: Iterator[list[dict]], chunk_rows: int) -> Iterator[list[dict
 
 
 def _progress_bar(reader: TableReader, done: int):
+    """texts/s and an ETA on stderr; none unless it is a terminal (counting the rows reads the file)."""
     if not sys.stderr.isatty():
         return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        log.info("crest-edge: no progress bar without tqdm: pip install 'crest-edge[batch]'")
-        return None
+    from tqdm import tqdm
+
     return tqdm(total=reader.estimated_rows(), initial=done, unit=" texts", file=sys.stderr, dynamic_ncols=True)

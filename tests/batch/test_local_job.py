@@ -198,3 +198,18 @@ def test_a_rerun_after_kill_9_continues_without_duplicating_or_losing_a_row(
     assert resumed == uninterrupted
     if out_format != "parquet":  # the text formats byte for byte; Parquet row for row
         assert output.read_bytes() == (tmp_path / f"whole.{out_format}").read_bytes()
+
+
+def test_the_progress_bar_counts_texts_per_second_with_an_eta(guard, corpus_rows, tmp_path, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    source = write_table(tmp_path / "in.jsonl", corpus_rows[:64])
+    classify_file(guard, source, tmp_path / "out.jsonl", chunk_rows=16, progress=True)
+    drawn = terminal.getvalue()
+    assert "64/64" in drawn and "texts/s" in drawn and "<" in drawn  # tqdm's "elapsed<remaining"
