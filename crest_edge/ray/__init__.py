@@ -139,7 +139,6 @@ def run_job(
     one; a Ray already initialized in this process is used as it is."""
     from ..batch.tables import table_format
 
-    ray = require("ray", "--ray")
     source, output = Path(source), Path(output)
     in_format, out_format = table_format(source, "--input"), table_format(output, "--output")
     if out_format not in WRITERS:
@@ -150,6 +149,7 @@ def run_job(
         raise CrestEdgeError(f"{source}: no such file")
     if output.exists():
         raise CrestEdgeError(f"{output} exists; Ray writes a new folder of files: remove it or choose another --output")
+    ray = require("ray", "--ray")
     reserved = workers * num_cpus
     if not ray.is_initialized():
         # A local cluster gets a CPU beyond the actors' for the read and write tasks (1 CPU each):

@@ -46,6 +46,7 @@ def test_a_job_prints_its_summary_and_exits_1_when_a_row_had_no_text(demo_checkp
         (["--output", "{tmp}/out.jsonl", "--json"], "--json prints to stdout"),
         (["--output", "{tmp}/out.txt"], "cannot tell the format from its extension"),
         (["--output", " "], "--output is empty"),
+        (["--output", "{tmp}/out.csv", "--ray"], "--ray writes Parquet or JSONL, not csv"),
     ],
 )
 def test_bad_option_combinations_are_one_line(tiny_checkpoint, tmp_path, capsys, extra, fragment):
