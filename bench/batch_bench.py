@@ -7,13 +7,13 @@ For each model and configuration, `--repeats` runs, each in a process of its own
 and memory honest), on the same JSONL input: the parity corpus repeated to `--rows` rows, written
 to Parquet by the job. Configurations:
 
-- `local T threads`: `crest-edge classify --input IN --output OUT --threads T`; the wall time of
-  the whole command (model load included), the texts/s its summary line reports (classification
-  alone), and its peak RSS.
+- `local T threads`: a process that loads the model with T threads and runs `classify_file` (what
+  `crest-edge classify --input IN --output OUT --threads T` runs); the wall time of the whole
+  process (model load included), the CPU time of `classify_file`, and its peak RSS.
 - `ray N x 1 thread`: a fresh local Ray cluster (N + 1 CPUs: one for the read and write tasks),
   then `crest_edge.ray.classify_dataset(...).write_parquet(...)` with N actors of 1 thread each;
   the job's wall time (actor start and model load included, `ray.init` not: a cluster is started
-  once and kept), each actor's busy rate (rows / seconds inside its calls) and peak RSS.
+  once and kept), each actor's CPU time inside its calls, and its peak RSS.
 
 The configurations run in interleaved rounds (each round runs every configuration once), so a
 change in the shared machine's load falls on all of them; medians over the rounds. The machine and
@@ -57,19 +57,37 @@ def resolve_model(name: str) -> str:
     return str(Path(name).resolve())
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def local_child(args) -> None:
+    """One local job, in this process, through the library call the CLI makes; prints its JSON result."""
+    from crest_edge import Guard
+    from crest_edge.batch import classify_file
+
+    with Guard.load(args.model, device="cpu", threads=args.threads) as guard:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        classify_file(guard, args.input, args.output, chunk_rows=CHUNK_ROWS)
+        busy, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"busy_s": busy, "cpu_s": cpu, "rss": rss}))
+
+
 def run_local(model: str, source: Path, output: Path, threads: int) -> dict:
-    command = [sys.executable, "-m", "crest_edge.cli", "classify", "--model", model, "--input", str(source)]
-    command += ["--output", str(output), "--threads", str(threads), "--chunk-rows", str(CHUNK_ROWS)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, __file__, "--local-child", "--model", model, "--input", str(source)]
+    command += ["--output", str(output), "--threads", str(threads)]
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"local job failed: {err[-2000:]}")
-    rate = float(err.rsplit(" s, ", 1)[1].split(" texts/s")[0])  # the summary line's classification rate
-    return {"wall_s": wall, "classify_rate": rate, "peak_rss_mb": [usage.ru_maxrss / 1024]}
+    if done.returncode != 0:
+        raise SystemExit(f"local job failed: {done.stderr[-2000:]}")
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"wall_s": wall, "cpu_rates": [ROWS_OF[source] / child["cpu_s"]], "peak_rss_mb": [child["rss"]]}
+
+
+ROWS_OF: dict[Path, int] = {}
 
 
 def ray_child(args) -> None:
@@ -83,12 +101,12 @@ def ray_child(args) -> None:
 
     class Measured(Classifier):  # defined here, so Ray ships it by value
         def __call__(self, batch):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             out = super().__call__(batch)
-            busy = time.perf_counter() - start
+            busy, cpu = time.perf_counter() - start, cpu_seconds() - cpu
             with open(stats / f"{os.getpid()}.jsonl", "a") as handle:
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                handle.write(json.dumps({"rows": batch.num_rows, "busy": busy, "rss": rss}) + "\n")
+                handle.write(json.dumps({"rows": batch.num_rows, "busy": busy, "cpu": cpu, "rss": rss}) + "\n")
             return out
 
     start = time.perf_counter()
@@ -119,11 +137,11 @@ def run_ray(model: str, source: Path, output: Path, workers: int, folder: Path) 
         actors.append(
             {
                 "rows": sum(c["rows"] for c in calls),
-                "rate": sum(c["rows"] for c in calls) / sum(c["busy"] for c in calls),
+                "rate": sum(c["rows"] for c in calls) / sum(c["cpu"] for c in calls),
                 "rss": max(c["rss"] for c in calls),
             }
         )
-    result["worker_rates"] = [a["rate"] for a in actors]
+    result["cpu_rates"] = [a["rate"] for a in actors]
     result["peak_rss_mb"] = [a["rss"] for a in actors]
     result["worker_rows"] = [a["rows"] for a in actors]
     return result
@@ -146,6 +164,7 @@ def measure(args) -> dict:
 
     folder = Path(tempfile.mkdtemp(prefix="crest-batch-bench-"))
     source = corpus_file(args.rows, folder)
+    ROWS_OF[source] = args.rows
     report = {"machine": machine(), "rows": args.rows, "chunk_rows": CHUNK_ROWS, "repeats": args.repeats}
     report["crest_edge"] = crest_edge.__version__
     report["load_before"] = os.getloadavg()
@@ -181,10 +200,8 @@ def summarize(model: str, kind: str, n: int, rows: int, runs: list[dict]) -> dic
         "rows_per_s": rows / wall,
         "peak_rss_mb": max(max(r["peak_rss_mb"]) for r in runs),
     }
-    if kind == "local":
-        out["classify_rate"] = statistics.median(r["classify_rate"] for r in runs)
-    else:
-        out["worker_rate"] = statistics.median(rate for r in runs for rate in r["worker_rates"])
+    out["rows_per_cpu_s"] = statistics.median(rate for r in runs for rate in r["cpu_rates"])
+    if kind == "ray":
         out["init_s"] = statistics.median(r["init_s"] for r in runs)
     return out
 
@@ -196,24 +213,26 @@ def markdown(report: dict) -> str:
         f"median of {report['repeats']} runs, each in its own process. {m['cpu']}, {m['cores']} cores, "
         f"shared: load average {report['load_before'][0]:.1f} before, {report['load_after'][0]:.1f} after.",
         "",
-        "| model | configuration | rows/s end to end | wall s (runs) | classify rate per worker "
+        "| model | configuration | rows/s end to end | wall s (runs) | rows per CPU-second, per worker "
         "| peak RSS per worker |",
         "|---|---|---|---|---|---|",
     ]
     for r in report["results"]:
-        rate = r.get("classify_rate", r.get("worker_rate"))
+        rate = r["rows_per_cpu_s"]
         walls = ", ".join(f"{w:.1f}" for w in r["walls"])
         lines.append(
             f"| {r['model']} | {r['config']} | {r['rows_per_s']:.1f} | {r['wall_s']:.1f} ({walls}) | "
-            f"{rate:.1f} texts/s | {r['peak_rss_mb']:.0f} MB |"
+            f"{rate:.0f} | {r['peak_rss_mb']:.0f} MB |"
         )
     lines += [
         "",
         "End to end: local, the whole command (model load included); Ray, the job from read to written "
         "files (actor start and model load included; `ray.init` not, median "
         + ", ".join(f"{r['init_s']:.1f} s" for r in report["results"] if r["kind"] == "ray")
-        + "). Classify rate: local, the job's own summary (classification and writing, no load); Ray, "
-        "rows / seconds inside each actor's calls.",
+        + "). Rows per CPU-second: rows over the CPU time (user + system, all threads) of the "
+        "classification: local, around `classify_file` (reading, classifying, writing; no load); Ray, "
+        "inside each actor's calls. On a shared machine the wall rates follow the scheduler's share; "
+        "this one follows the work.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -226,14 +245,16 @@ def main() -> None:
     parser.add_argument("--markdown")
     parser.add_argument("--json")
     parser.add_argument("--ray-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--local-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stats", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.ray_child:
+    if args.ray_child or args.local_child:
         args.model = args.model[0]
-        return ray_child(args)
+        return ray_child(args) if args.ray_child else local_child(args)
     args.model = args.model or ["demo"]
     report = measure(args)
     text = markdown(report)
