@@ -2,7 +2,7 @@
 line for every bad combination or input."""
 
 import pytest
-from conftest import read_table, write_table
+from batch_tables import read_table, write_table
 
 from crest_edge.cli import main
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import read_table, write_table
+from batch_tables import read_table, write_table
 
 from crest_edge import CrestEdgeError, Guard
 from crest_edge.batch import ADDED_FIELDS, classify_file

@@ -8,7 +8,7 @@ import os
 import signal
 
 import pytest
-from conftest import read_table, write_table
+from batch_tables import read_table, write_table
 
 from crest_edge import Guard
 from crest_edge.batch import RESULT_TYPES
@@ -58,6 +58,7 @@ def test_classify_ray_gives_the_local_jobs_results_on_the_parity_corpus(
     assert ray_rows == [{k: v for k, v in row.items() if k != "crest_row"} for row in local_rows]
 
 
+@pytest.mark.slow  # 18-41 s here: the actor is started twice (and loads the model twice)
 def test_an_actor_killed_mid_job_loses_no_row(ray_cluster, model, corpus_rows, tmp_path):
     from crest_edge.ray import Classifier, classify_dataset
 
