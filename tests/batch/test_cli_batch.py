@@ -44,6 +44,7 @@ def test_a_job_prints_its_summary_and_exits_1_when_a_row_had_no_text(demo_checkp
         (["--workers", "2"], "--workers needs --output"),
         (["--output", "{tmp}/out.jsonl", "--workers", "2"], "--workers needs --ray"),
         (["--output", "{tmp}/out.jsonl", "--json"], "--json prints to stdout"),
+        (["--output", "{tmp}/out.jsonl", "--stream"], "--stream prints verdicts as texts arrive"),
         (["--output", "{tmp}/out.txt"], "cannot tell the format from its extension"),
         (["--output", " "], "--output is empty"),
         (["--output", "{tmp}/out.csv", "--ray"], "--ray writes Parquet or JSONL, not csv"),
