@@ -110,6 +110,9 @@ QUICKSTART_TARGETS = (
 # What `crest-edge serve` cannot run without; uvicorn also uses httptools and uvloop, faster, when present.
 SERVE_MODULES = ("starlette", "uvicorn", "prometheus_client")
 
+# What `crest-edge classify --output` reads and writes, by file extension (crest_edge.batch).
+TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
 # import name -> the extra that installs it (engines first, then the tools)
 EXTRA_OF_MODULE = {
     **{module: spec.extra for spec in ENGINES.values() for module in spec.modules},
@@ -121,6 +124,8 @@ EXTRA_OF_MODULE = {
     "matplotlib": "bench",
     "onnxscript": "bench",
     "regex": "trim",
+    "pyarrow": "batch",  # Parquet in the local batch job
+    "ray": "ray",
     **{module: "serve" for module in (*SERVE_MODULES, "httptools", "uvloop")},
 }
 

@@ -5,13 +5,16 @@ Lines end at "\\n", "\\r\\n" or "\\r" only: U+2028, U+0085, form feeds and the l
 they sit in, so they cannot split one message into several. Every line of plain text is a row (a
 blank line is the empty text), numbered as the file numbers its lines. A file whose first non-blank
 line is a JSON object is JSONL: each non-blank line must be an object with a string "text" (any valid
-JSON string, raw U+2028 included); its other fields are kept on the row.
+JSON string, raw U+2028 included); its other fields are kept on the row. The batch job (crest_edge.batch)
+names the text field itself, insists on JSONL, and keeps an object whose text is missing or not a string
+as a row with text None, for it to give a defined result rather than stop a long job.
 """
 
 from __future__ import annotations
 
 import codecs
 import dataclasses
+import functools
 import json
 import re
 import sys
@@ -28,7 +31,7 @@ MAX_LINE = 64 << 20  # characters: a longer line is refused rather than held (en
 @dataclasses.dataclass(frozen=True)
 class Row:
     line: int  # 1-based: the argument's position, or the line number in the file
-    text: str
+    text: str | None  # None only with keep_bad: the object's text field is missing or not a string
     record: dict | None = None  # the JSONL object the text came from
 
 
@@ -36,12 +39,17 @@ def rows_from_texts(texts: list[str]) -> list[Row]:
     return [Row(i, text) for i, text in enumerate(texts, 1)]
 
 
-def read_rows(source: str) -> Iterator[list[Row]]:
+def read_rows(
+    source: str, text_field: str = "text", jsonl: bool = False, keep_bad: bool = False
+) -> Iterator[list[Row]]:
     """The rows of `source` (a path, or "-" for stdin) in groups, each group as soon as its bytes have
     arrived (so a pipe's lines are classified while it is still writing). Raises CrestEdgeError, naming
-    the line or byte, on unreadable, non-UTF-8 or malformed input, and when the source holds no text."""
+    the line or byte, on unreadable, non-UTF-8 or malformed input, and when the source holds no text.
+    `jsonl` refuses a file that is not JSONL; `keep_bad` keeps an object without a string `text_field`
+    as a row whose text is None."""
     name = "<stdin>" if source == "-" else source
-    parse, held, seen = None, [], False
+    held, seen = [], False
+    parse = functools.partial(_jsonl_row, text_field, keep_bad) if jsonl else None
     for lines in _line_groups(source, name):
         group = []
         try:
@@ -50,7 +58,7 @@ def read_rows(source: str) -> Iterator[list[Row]]:
                     if not line.strip():  # blank lines before the first text decide nothing yet
                         held.append((number, line))
                         continue
-                    parse = _jsonl_row if _is_json_object(line) else _plain_row
+                    parse = functools.partial(_jsonl_row, text_field, keep_bad) if _is_json_object(line) else _plain_row
                     pending, held = [*held, (number, line)], []
                 else:
                     pending = [(number, line)]
@@ -70,16 +78,21 @@ def _plain_row(name: str, number: int, line: str) -> Row:
     return Row(number, line)
 
 
-def _jsonl_row(name: str, number: int, line: str) -> Row | None:
+def _jsonl_row(text_field: str, keep_bad: bool, name: str, number: int, line: str) -> Row | None:
     if not line.strip():
         return None
     try:
         record = json.loads(line)
     except (ValueError, RecursionError):
         raise CrestEdgeError(f"{name}: line {number} is not JSON, but the file looked like JSONL") from None
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        raise CrestEdgeError(f"{name}: line {number} has no string 'text' field")
-    return Row(number, record["text"], record)
+    if not isinstance(record, dict):
+        raise CrestEdgeError(f"{name}: line {number} is not a JSON object")
+    text = record.get(text_field)
+    if not isinstance(text, str):
+        if not keep_bad:
+            raise CrestEdgeError(f"{name}: line {number} has no string {text_field!r} field")
+        text = None
+    return Row(number, text, record)
 
 
 def _is_json_object(line: str) -> bool:

@@ -12,6 +12,7 @@ from ..registry import DEVICES, ENGINES
 from ..verdict import ON_ERROR
 from ..windows import POLICIES
 from .argtypes import probability, threads
+from .batch_job import add_batch_options, check_batch_options, handle_batch
 from .classify_stream import add_stream_options, handle_stream
 
 
@@ -61,6 +62,7 @@ def add_parser(sub) -> None:
         help="when the engine fails on a text: stop with an error (default), block it (unsafe) or allow it",
     )
     add_stream_options(p)
+    add_batch_options(p)
     p.set_defaults(handler=handle_classify)
 
     p = sub.add_parser("tokenize", help="print the token ids each text gets (<s> and </s> included)")
@@ -87,7 +89,7 @@ def row_groups(args):
     if args.texts and args.input:
         raise CrestEdgeError("give texts as arguments or with --input, not both")
     if args.input:
-        return read_rows(args.input)
+        return read_rows(args.input, getattr(args, "text_field", "text"))
     if not args.texts:
         raise CrestEdgeError("no text given: pass TEXT... or --input FILE (- for stdin)")
     return [rows_from_texts(args.texts)]
@@ -98,6 +100,10 @@ def handle_classify(args) -> int:
     block/allow gave it a verdict anyway (each such row carries "error"), or on any error. With
     --stream: see classify_stream."""
     from ..guard import Guard
+
+    check_batch_options(args)
+    if args.output is not None:
+        return handle_batch(args, model_path(args))
 
     def load_guard():
         return Guard.load(
