@@ -1,0 +1,142 @@
+"""The outlier stress checkpoint: a CREST-shaped classifier with the activation outliers of pretrained
+encoders, so that quantization is tested where it breaks on real weights.
+
+Pretrained BERT-family encoders carry a few fixed hidden dimensions with massive activations, on the
+delimiter tokens most of all ("BERT Busters", arXiv 2105.06990; Bondarenko et al., arXiv 2306.12929:
+attention heads park on [SEP] to do nothing; LLM.int8(), arXiv 2208.07339). They are planted the way
+those models grow them, in every layer at the same two dimensions:
+- the `</s>` embedding is large in both dimensions (+/-), so the sink token starts as an outlier;
+- one FFN neuron per layer reads those two dimensions and fires only where they are large (on the
+  sink token), writing them back large before the residual add, which keeps them alive layer after
+  layer: large GELU outputs and FFN outputs, sparse over tokens;
+- the LayerNorm gains of the two dimensions are raised (attention norm most), so the LayerNorm outputs,
+  which feed Q/K/V and the FFN up-projection, carry the outliers into every quantized matmul.
+
+For `tiny` the planting goes into the trained demo checkpoint (crest_edge/demo), whose head is then
+re-fitted on the seed set (`fit_head`), so the classifier is real and its margins mean something. For `base`/`large` it goes into synth's random weights with no training
+(their verdicts mean nothing, as for every synthesized base), for benchmarks of outlier-aware recipes.
+Needs torch and transformers for the head (the `reference` extra).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+
+from ..formats import xlmr as X
+from ..tokenizer import EOS_ID, FAIRSEQ_OFFSET
+from ..tokenizer.proto import SentencePieceModel
+
+# The tokens that carry the massive activations, as [SEP], "." and "," do in BERT: ~8% of seed-set tokens.
+SINK_PIECES = (".", "?", ",")
+
+# Two channels in different 32-wide blocks (q8_0's and q4_0's block size) and different 256-wide
+# K-quant super-blocks wherever hidden > 256.
+OUTLIER_CHANNELS = (77, 181)
+OUTLIER_NEURON = 5  # the FFN neuron of each layer that carries the outlier
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How large the planted outliers are; tuned by measurement (see devtools.activations) to the
+    figures of a pretrained multilingual encoder: max|a|/std ~36 FFN input, ~58 GELU output, ~57 FFN
+    output, ~13 layer output (median over layers)."""
+
+    sink_embedding: float = 1.0  # vs a trained embedding std of ~0.02
+    attention_norm_scale: float = 4.5  # multiplies the attention LayerNorm's output at the channels
+    output_norm_scale: float = 1.3  # multiplies the output LayerNorm's output at the channels
+    neuron_read: float = 1.0  # FFN-up weight from each (unscaled) channel into the outlier neuron
+    neuron_threshold: float = 10.0  # its (negative) bias: it fires only on the sink token
+    neuron_write: float = 1.0  # FFN-down weight from the neuron back into each channel
+
+
+HEAD_STEPS = 300  # full-batch Adam steps fitting the head on the cached sentence features
+HEAD_LR = 1e-3
+THREADS = 1  # fixed, so the result does not depend on the machine's core count
+
+
+def sink_ids(sentencepiece_model: bytes) -> list[int]:
+    """The vocabulary ids of `</s>` and the SINK_PIECES a tokenizer has (fairseq layout)."""
+    pieces = SentencePieceModel(sentencepiece_model).pieces
+    return [EOS_ID] + [i + FAIRSEQ_OFFSET for i, piece in enumerate(pieces) if piece in SINK_PIECES]
+
+
+def plant(weights: dict[str, np.ndarray], config: dict, sinks: list[int], recipe: Recipe = Recipe()) -> None:
+    """Plant the outliers into `weights` (in place), with the massive activations on token ids `sinks`."""
+    signs = np.array([1.0, -1.0], dtype=np.float32)
+    channels = list(OUTLIER_CHANNELS)
+    for token in sinks:
+        weights[f"{X.WORD_EMBEDDINGS}.weight"][token, channels] = recipe.sink_embedding * signs
+    layers = int(config["num_hidden_layers"])
+    n = OUTLIER_NEURON
+    for i in range(layers):
+        p = X.layer_prefix(i)
+        following = [X.layer_prefix(i + 1) + name for name in (X.QUERY, X.KEY, X.VALUE)]
+        scaled = (
+            (X.ATTENTION_NORM, recipe.attention_norm_scale, [p + X.FFN_UP]),
+            (X.OUTPUT_NORM, recipe.output_norm_scale, following if i + 1 < layers else [X.HEAD_DENSE]),
+        )
+        for norm, scale, readers in scaled:
+            # The whole channel (gain and bias) grows; the matmuls reading it shrink their columns to
+            # match, as pretrained weights do (small weights on outlier channels): the residual stream
+            # and every quantizer see the outlier, the matmul outputs do not.
+            for kind in ("weight", "bias"):
+                weights[f"{p}{norm}.{kind}"][channels] *= scale
+            for reader in readers:
+                weights[f"{reader}.weight"][:, channels] /= scale
+        up, down = f"{p}{X.FFN_UP}", f"{p}{X.FFN_DOWN}"
+        weights[f"{up}.weight"][n] = 0.0
+        weights[f"{up}.weight"][n, channels] = recipe.neuron_read / recipe.attention_norm_scale * signs
+        weights[f"{up}.bias"][n] = -recipe.neuron_threshold
+        weights[f"{down}.weight"][:, n] = 0.0
+        weights[f"{down}.weight"][channels, n] = recipe.neuron_write * signs
+
+
+def fit_head(weights: dict[str, np.ndarray], config: dict, tokenizer, seed: int = 0) -> dict:
+    """Re-fit the classification head (dense -> tanh -> out_proj) on the seed set's training split, on
+    the planted encoder's `<s>` features (computed once), starting from the head it has; update
+    `weights` in place and return {"train_accuracy", "held_out_accuracy"}. The encoder is not trained:
+    planting moves the demo's seed-set accuracy little, and a full fine-tune costs minutes on 2 cores."""
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    from .seed_training import batches, seed_split
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        torch.manual_seed(seed)
+        train_ids, train_y, test_ids, test_y = seed_split(tokenizer, random.Random(seed))
+        model = XLMRobertaForSequenceClassification(XLMRobertaConfig(**config)).eval()
+        missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=False)
+        if unexpected or not all(k.endswith("position_ids") for k in missing):
+            raise ValueError(f"weights do not fit the config: missing {missing}, unexpected {unexpected}")
+
+        def features(ids, labels):
+            xs, ys = [], []
+            with torch.inference_mode():
+                for x, mask, y in batches(ids, labels, 64, random.Random(seed)):
+                    xs.append(model.roberta(input_ids=x, attention_mask=mask).last_hidden_state[:, 0])
+                    ys.append(y)
+            return torch.cat(xs).clone(), torch.cat(ys)
+
+        (x_train, y_train), (x_test, y_test) = features(train_ids, train_y), features(test_ids, test_y)
+        head = model.classifier
+        optimizer = torch.optim.Adam(head.parameters(), lr=HEAD_LR)
+        for _ in range(HEAD_STEPS):
+            loss = torch.nn.functional.cross_entropy(head(x_train[:, None]), y_train)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.inference_mode():
+            result = {
+                "train_accuracy": float((head(x_train[:, None]).argmax(-1) == y_train).float().mean()),
+                "held_out_accuracy": float((head(x_test[:, None]).argmax(-1) == y_test).float().mean()),
+            }
+        for name, value in head.state_dict().items():
+            weights[X.HEAD_PREFIX + name] = value.detach().numpy().copy()
+        return result
+    finally:
+        torch.set_num_threads(threads)
