@@ -75,7 +75,9 @@ def main():
         )
 
     parity = read_jsonl(parity_corpus_path())
-    parity_acc = accuracy(model, encode(tokenizer, [r["text"] for r in parity]), [LABEL_IDS[r["label"]] for r in parity])
+    parity_acc = accuracy(
+        model, encode(tokenizer, [r["text"] for r in parity]), [LABEL_IDS[r["label"]] for r in parity]
+    )
     print(f"parity corpus accuracy (unseen sentences, many unseen languages): {parity_acc:.3f}")
 
     state = {k: v.detach().float().numpy() for k, v in model.state_dict().items() if not k.endswith("position_ids")}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+
 import numpy as np
 
 from ..data import read_jsonl, seed_corpus_path
@@ -135,5 +136,8 @@ def markdown(report: ActivationReport, name: str | None = None) -> str:
     summary = report.summary()
     lines.append("| median / max | " + " | ".join(f"{summary[s][0]:.0f} / {summary[s][1]:.0f}" for s in SITES) + " |")
     channels, held = report.outlier_channels()
-    lines += ["", f"channels {channels} hold the maximum of every hidden-sized site in {held} of {len(report.layers)} layers"]
+    lines += [
+        "",
+        f"channels {channels} hold the maximum of every hidden-sized site in {held} of {len(report.layers)} layers",
+    ]
     return "\n".join(lines)

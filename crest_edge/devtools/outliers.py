@@ -1,21 +1,25 @@
 """The outlier stress checkpoint: a CREST-shaped classifier with the activation outliers of pretrained
 encoders, so that quantization is tested where it breaks on real weights.
 
-Pretrained BERT-family encoders carry a few fixed hidden dimensions with massive activations, on the
-delimiter tokens most of all ("BERT Busters", arXiv 2105.06990; Bondarenko et al., arXiv 2306.12929:
-attention heads park on [SEP] to do nothing; LLM.int8(), arXiv 2208.07339). They are planted the way
-those models grow them, in every layer at the same two dimensions:
-- the `</s>` embedding is large in both dimensions (+/-), so the sink token starts as an outlier;
-- one FFN neuron per layer reads those two dimensions and fires only where they are large (on the
-  sink token), writing them back large before the residual add, which keeps them alive layer after
-  layer: large GELU outputs and FFN outputs, sparse over tokens;
-- the LayerNorm gains of the two dimensions are raised (attention norm most), so the LayerNorm outputs,
-  which feed Q/K/V and the FFN up-projection, carry the outliers into every quantized matmul.
+Pretrained BERT-family encoders carry a few fixed hidden channels with massive activations, largest on
+delimiter tokens, where attention heads park to do nothing ("BERT Busters", arXiv 2105.06990;
+Bondarenko et al., arXiv 2306.12929; LLM.int8(), arXiv 2208.07339). They are planted the way those
+models carry them, in every layer at the same two channels (OUTLIER_CHANNELS):
+- the sinks (`</s>`, ".", "?", ",") have large embeddings at the two channels (+/-);
+- one FFN neuron per layer reads the two channels and fires only on the sinks, writing them back large
+  before the residual add, which keeps them alive layer after layer: spiky GELU and FFN outputs;
+- the embedding, attention and output LayerNorms scale the two channels up (and MINOR_CHANNELS, one
+  per other 32-wide block, less) on every token, with the matmuls reading them scaling their columns
+  down, as pretrained weights are small on outlier channels: every LayerNorm-fed matmul (Q/K/V, FFN
+  up) sees outliers in its input, the residual stream carries them;
+- one head per layer attends to the sinks through the outlier channels, so attention depends on
+  their exact size, as in the pretrained models.
 
 For `tiny` the planting goes into the trained demo checkpoint (crest_edge/demo), whose head is then
-re-fitted on the seed set (`fit_head`), so the classifier is real and its margins mean something. For `base`/`large` it goes into synth's random weights with no training
-(their verdicts mean nothing, as for every synthesized base), for benchmarks of outlier-aware recipes.
-Needs torch and transformers for the head (the `reference` extra).
+re-fitted on the seed set (`fit_head`), so the classifier is real and its margins mean something.
+For `base`/`large` it goes into synth's random weights with no training (their verdicts mean nothing,
+as for every synthesized base), for benchmarks of outlier-aware recipes. Needs torch and
+transformers for the head (the `reference` extra).
 """
 
 from __future__ import annotations
@@ -35,20 +39,24 @@ SINK_PIECES = (".", "?", ",")
 # Two channels in different 32-wide blocks (q8_0's and q4_0's block size) and different 256-wide
 # K-quant super-blocks wherever hidden > 256.
 OUTLIER_CHANNELS = (77, 181)
+# Lesser outlier channels, one in each other 32-wide block of the first 256, grown to scale**minor_power.
+MINOR_CHANNELS = (20, 45, 110, 140, 210, 240)
 OUTLIER_NEURON = 5  # the FFN neuron of each layer that carries the outlier
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """How large the planted outliers are; tuned by measurement (see devtools.activations) to the
-    figures of a pretrained multilingual encoder: max|a|/std ~36 FFN input, ~58 GELU output, ~57 FFN
-    output, ~13 layer output (median over layers)."""
+    """How large the planted outliers are. Chosen by measurement (devtools.activations and
+    `crest-edge parity`) so the tiny checkpoint fails today's converters as a pretrained encoder does
+    (gguf q8_0 max |Δp| ~0.06, q4_k_m ~0.2) with outlier statistics of the same kind."""
 
-    sink_embedding: float = 1.0  # vs a trained embedding std of ~0.02
-    attention_norm_scale: float = 4.5  # multiplies the attention LayerNorm's output at the channels
-    output_norm_scale: float = 1.3  # multiplies the output LayerNorm's output at the channels
+    sink_embedding: float = 1.0  # the sinks' embedding at the channels, vs a trained embedding std of ~0.02
+    attention_norm_scale: float = 4.0  # multiplies the attention LayerNorm's output at the channels
+    output_norm_scale: float = 2.0  # multiplies the embedding and output LayerNorms' output at the channels
+    minor_power: float = 0.5  # MINOR_CHANNELS grow by scale**minor_power
+    sink_attention: float = 1.2  # query bias and key weight of the head that parks on the sinks
     neuron_read: float = 1.0  # FFN-up weight from each (unscaled) channel into the outlier neuron
-    neuron_threshold: float = 10.0  # its (negative) bias: it fires only on the sink token
+    neuron_threshold: float = 10.0  # its (negative) bias: it fires only on the sink tokens
     neuron_write: float = 1.0  # FFN-down weight from the neuron back into each channel
 
 
@@ -70,22 +78,34 @@ def plant(weights: dict[str, np.ndarray], config: dict, sinks: list[int], recipe
     for token in sinks:
         weights[f"{X.WORD_EMBEDDINGS}.weight"][token, channels] = recipe.sink_embedding * signs
     layers = int(config["num_hidden_layers"])
+    grown = channels + list(MINOR_CHANNELS)
+
+    def grow(norm: str, scale: float, readers: list[str]) -> None:
+        # The whole channel (gain and bias) grows; the matmuls reading it shrink their columns to
+        # match, as pretrained weights do (small weights on outlier channels): the residual stream
+        # and every quantizer see the outlier, the matmul outputs do not.
+        factor = np.array([scale] * len(channels) + [scale**recipe.minor_power] * len(MINOR_CHANNELS), np.float32)
+        for kind in ("weight", "bias"):
+            weights[f"{norm}.{kind}"][grown] *= factor
+        for reader in readers:
+            weights[f"{reader}.weight"][:, grown] /= factor
+
+    attention_inputs = [X.layer_prefix(0) + name for name in (X.QUERY, X.KEY, X.VALUE)]
+    grow(X.EMBEDDINGS_NORM, recipe.output_norm_scale, attention_inputs)
     n = OUTLIER_NEURON
     for i in range(layers):
         p = X.layer_prefix(i)
+        grow(p + X.ATTENTION_NORM, recipe.attention_norm_scale, [p + X.FFN_UP])
         following = [X.layer_prefix(i + 1) + name for name in (X.QUERY, X.KEY, X.VALUE)]
-        scaled = (
-            (X.ATTENTION_NORM, recipe.attention_norm_scale, [p + X.FFN_UP]),
-            (X.OUTPUT_NORM, recipe.output_norm_scale, following if i + 1 < layers else [X.HEAD_DENSE]),
-        )
-        for norm, scale, readers in scaled:
-            # The whole channel (gain and bias) grows; the matmuls reading it shrink their columns to
-            # match, as pretrained weights do (small weights on outlier channels): the residual stream
-            # and every quantizer see the outlier, the matmul outputs do not.
-            for kind in ("weight", "bias"):
-                weights[f"{p}{norm}.{kind}"][channels] *= scale
-            for reader in readers:
-                weights[f"{reader}.weight"][:, channels] /= scale
+        grow(p + X.OUTPUT_NORM, recipe.output_norm_scale, following if i + 1 < layers else [X.HEAD_DENSE])
+        # One head per layer parks on the sinks: its first query dimension is a constant and its first key
+        # dimension reads the outlier channels, so the sinks' keys win that head's attention (BERT's
+        # heads attending to [SEP]); the attention logits then depend on the outliers' exact size.
+        if recipe.sink_attention:
+            weights[f"{p}{X.QUERY}.weight"][0] = 0.0
+            weights[f"{p}{X.QUERY}.bias"][0] = recipe.sink_attention
+            weights[f"{p}{X.KEY}.weight"][0] = 0.0
+            weights[f"{p}{X.KEY}.weight"][0, channels] = recipe.sink_attention * signs
         up, down = f"{p}{X.FFN_UP}", f"{p}{X.FFN_DOWN}"
         weights[f"{up}.weight"][n] = 0.0
         weights[f"{up}.weight"][n, channels] = recipe.neuron_read / recipe.attention_norm_scale * signs
