@@ -47,3 +47,43 @@ def test_stress_checkpoint_is_a_real_classifier(stress_checkpoint, stress_refere
 def test_sample_texts_spread_over_the_seed_set():
     texts = sample_texts()
     assert len(texts) == 100 and len(set(texts)) == 100
+
+
+def test_outliers_plant_into_random_weights_too(tmp_path):
+    """`synth --shape base|large --outliers` plants the same structure into random weights (no training);
+    checked here on the tiny random shape, which has the same code path."""
+    from crest_edge.devtools.outliers import plant, sink_ids
+    from crest_edge.devtools.synth import SHAPES, random_weights, write_tokenizer, write_tokenizer_config, xlmr_config
+    from crest_edge.formats.checkpoint import write_safetensors
+    from crest_edge.tokenizer import SPM_FILE
+
+    s = SHAPES["tiny"]
+    write_tokenizer(tmp_path, s["pieces"])
+    config = xlmr_config(s["layers"], s["hidden"], s["heads"], s["ffn"], s["pieces"] + 2)
+    weights = random_weights(config, 0)
+    plant(weights, config, sink_ids((tmp_path / SPM_FILE).read_bytes()))
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    write_safetensors(tmp_path / "model.safetensors", weights)
+    write_tokenizer_config(tmp_path)
+    stats = measure(tmp_path, sample_texts(30))
+    assert stats.summary()["gelu_output"][0] > 40
+    assert sorted(stats.outlier_channels()[0]) == sorted(OUTLIER_CHANNELS)
+
+
+def test_sinks_are_the_delimiters(demo_checkpoint):
+    from crest_edge.devtools.outliers import sink_ids
+    from crest_edge.tokenizer import EOS_ID, SPM_FILE, XLMRTokenizer
+
+    sinks = sink_ids((demo_checkpoint / SPM_FILE).read_bytes())
+    tokenizer = XLMRTokenizer.from_file(demo_checkpoint / SPM_FILE)
+    assert sinks[0] == EOS_ID and len(sinks) == 4
+    assert all(token in sinks for token in tokenizer.encode("Why? Because, well."))
+
+
+@pytest.mark.slow
+def test_stress_checkpoint_is_deterministic(stress_checkpoint, tmp_path):
+    from crest_edge.devtools.synth import synth
+    from crest_edge.formats.manifest import sha256_file
+
+    again = synth("tiny", tmp_path / "again", seed=0, outliers=True)
+    assert sha256_file(again / "model.safetensors") == sha256_file(stress_checkpoint / "model.safetensors")
