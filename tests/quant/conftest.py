@@ -1,5 +1,6 @@
 """Session fixtures for the quantization suite: the outlier stress checkpoint (`crest-edge synth --shape
-tiny --outliers`), built once, its fp32 reference run on the project corpus, and its artifacts."""
+tiny --outliers`), built once, its fp32 reference run on the project corpus, and its artifacts (and the
+demo checkpoint's, to compare)."""
 
 from pathlib import Path
 
@@ -22,18 +23,28 @@ def stress_reference(stress_checkpoint):
     return run_reference(stress_checkpoint, threads=THREADS)
 
 
-@pytest.fixture(scope="session")
-def build_stress_artifact(stress_checkpoint, tmp_path_factory):
-    """build_stress_artifact(to, quant) -> path, converting the stress checkpoint once per session."""
+def _builder(checkpoint: Path, root: Path, stem: str):
+    """build(to, quant) -> path, converting `checkpoint` once per (to, quant)."""
     from crest_edge.convert import convert
 
-    root = tmp_path_factory.mktemp("stress-artifacts")
     built: dict[tuple[str, str], Path] = {}
 
     def build(to: str, quant: str) -> Path:
         if (to, quant) not in built:
-            name = f"stress.{quant}.gguf" if to == "gguf" else f"stress-{to}-{quant}"
-            built[to, quant] = convert(stress_checkpoint, root / name, to, quant)
+            name = f"{stem}.{quant}.gguf" if to == "gguf" else f"{stem}-{to}-{quant}"
+            built[to, quant] = convert(checkpoint, root / name, to, quant)
         return built[to, quant]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def build_stress_artifact(stress_checkpoint, tmp_path_factory):
+    """build_stress_artifact(to, quant) -> path, converting the stress checkpoint once per session."""
+    return _builder(stress_checkpoint, tmp_path_factory.mktemp("stress-artifacts"), "stress")
+
+
+@pytest.fixture(scope="session")
+def build_demo_artifact(demo_checkpoint, tmp_path_factory):
+    """The same for the demo checkpoint."""
+    return _builder(demo_checkpoint, tmp_path_factory.mktemp("demo-artifacts"), "demo")
