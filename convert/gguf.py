@@ -60,6 +60,7 @@ def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str, recipe: 
     sp_bytes = sp_path.read_bytes()
     manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
     manifest.model["head_dtype"] = "f32"
+    manifest.model["gelu"] = fmt.GELU
     manifest.quantization_recipe = recipe
 
     writer = gguf.GGUFWriter(str(out), fmt.ARCH)

@@ -39,6 +39,12 @@ REFUSED = {
     "int8": "--quant int8 is not a GGUF type; use q8_0",
     "int4": "--quant int4 is not a GGUF type; use q4_k_m or q4_0",
 }
+# What every GGUF computes differently from the checkpoint, recorded in its manifest: llama.cpp's bert
+# graph (LLM_FFN_GELU) uses the tanh approximation of GELU, on the CPU through an fp16 lookup table
+# (ggml-cpu vec.h), where XLM-R uses erf GELU. Even an f32 file is therefore not exact: on a pretrained
+# multilingual encoder (12 layers) f32 moved p(unsafe) by up to 4.2e-3.
+GELU = "tanh approximation, fp16 lookup table on the CPU (llama.cpp bert graph); the checkpoint's is erf"
+
 # Tensors kept F32 whatever the quantization.
 KEEP_F32_PREFIXES = ("cls.", "position_embd.", "token_types.")
 

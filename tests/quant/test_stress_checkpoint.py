@@ -77,7 +77,8 @@ def test_sinks_are_the_delimiters(demo_checkpoint):
     sinks = sink_ids((demo_checkpoint / SPM_FILE).read_bytes())
     tokenizer = XLMRTokenizer.from_file(demo_checkpoint / SPM_FILE)
     assert sinks[0] == EOS_ID and len(sinks) == 4
-    assert all(token in sinks for token in tokenizer.encode("Why? Because, well."))
+    ids = tokenizer.encode("Why? Because, well.")
+    assert sum(token in sinks for token in ids) == 3  # the three marks, no word
 
 
 @pytest.mark.slow
