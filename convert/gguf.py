@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -35,11 +36,15 @@ def write(
     """Write `out` at `quant`; `tensor_types` ({tensor group: GGML type}) replaces the quant's recipe
     (formats.gguf.TYPE_RECIPES), for measuring others; `importance` as in `quantize`."""
     out = Path(out)
+    types = fmt.TYPE_RECIPES.get(quant, {}) if tensor_types is None else tensor_types
+    for group, type_name in types.items():
+        direct = quant not in fmt.WRITTEN_DIRECTLY or type_name.lower() in fmt.WRITTEN_DIRECTLY
+        if group not in fmt.TENSOR_GROUPS or not direct:
+            raise ConversionError(f"GGUF type recipe {group}={type_name} for {quant}: no such tensor group or type")
+    recipe = {"tensor_types": dict(types)} if types or quant not in fmt.WRITTEN_DIRECTLY else None
     if quant in fmt.WRITTEN_DIRECTLY:
-        _write_gguf(checkpoint, tensors, out, quant, quant, None)
+        _write_gguf(checkpoint, tensors, out, quant, quant, recipe)
     else:
-        types = fmt.TYPE_RECIPES.get(quant, {}) if tensor_types is None else tensor_types
-        recipe = {"tensor_types": dict(types)}
         plain = out.with_name(out.name + ".f32")
         try:
             _write_gguf(checkpoint, tensors, plain, "f32", quant, recipe)
@@ -48,6 +53,14 @@ def write(
             plain.unlink(missing_ok=True)
     seal_gguf(out)
     return out
+
+
+def _direct_dtype(target: str, dtype: str, recipe: dict | None) -> str:
+    """The dtype (f32/f16/bf16) tensor `target` is written in: the file's, or its recipe group's."""
+    for group, type_name in ((recipe or {}).get("tensor_types") or {}).items():
+        if re.search(fmt.TENSOR_GROUPS[group], target) and type_name.lower() in fmt.WRITTEN_DIRECTLY:
+            return type_name.lower()
+    return dtype
 
 
 def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str, recipe: dict | None) -> None:
@@ -87,9 +100,10 @@ def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str, recipe: 
         if name == f"{xlmr.POSITION_EMBEDDINGS}.weight":
             array = array[offset:]
         target = fmt.tensor_name(name)
-        if array.ndim == 1 or dtype == "f32" or target.startswith(fmt.KEEP_F32_PREFIXES):
+        kind = _direct_dtype(target, dtype, recipe) if dtype != "f32" else dtype
+        if array.ndim == 1 or kind == "f32" or target.startswith(fmt.KEEP_F32_PREFIXES):
             writer.add_tensor(target, np.ascontiguousarray(array, dtype=np.float32))
-        elif dtype == "f16":
+        elif kind == "f16":
             writer.add_tensor(target, np.ascontiguousarray(array, dtype=np.float16))
         else:
             raw = gguf.quants.quantize(np.ascontiguousarray(array), gguf.GGMLQuantizationType.BF16)
@@ -163,8 +177,8 @@ def quantize(src: Path, out: Path, quant: str, tensor_types: dict[str, str], imp
     params.nthread = os.cpu_count() or 1
     rules = [(pattern, lib.GGML_TYPE_F32) for pattern in KEEP_F32]
     for group, type_name in tensor_types.items():
-        if group not in fmt.TENSOR_GROUPS or not hasattr(lib, f"GGML_TYPE_{type_name}"):
-            raise ConversionError(f"GGUF type recipe {group}={type_name}: no such tensor group or GGML type")
+        if not hasattr(lib, f"GGML_TYPE_{type_name}"):
+            raise ConversionError(f"GGUF type recipe {group}={type_name}: llama.cpp has no such type")
         rules.append((fmt.TENSOR_GROUPS[group], getattr(lib, f"GGML_TYPE_{type_name}")))
     # A NULL pattern ends llama.cpp's override list; the patterns match disjoint tensors.
     overrides = (lib.llama_model_tensor_override * (len(rules) + 1))()
