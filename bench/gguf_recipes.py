@@ -6,7 +6,8 @@ size, and the median of the raw engine call (the llama.cpp adapter's logits on f
     python bench/gguf_recipes.py CHECKPOINT [--quants q8_0,q4_k_m] [--imatrix] [--repeat 20] [--out DIR]
 
 `--imatrix` adds each recipe with llama.cpp's importance matrix computed from the fp32 reference on
-256 seed-set texts (crest_edge.convert.calibration). Timings are one thread per engine.
+256 seed-set texts (crest_edge.convert.calibration). Timings: one thread per engine, every file
+interleaved call by call.
 """
 
 from __future__ import annotations
@@ -39,21 +40,25 @@ def token_batches(vocab: int) -> dict[tuple[int, int], list[list[int]]]:
     return out
 
 
-def time_engine(path: Path, batches, repeat: int) -> dict[str, float]:
-    guard = Guard.load(path, device="cpu", threads=1)
+def time_engines(paths: list[Path], batches, repeat: int) -> list[dict[str, float]]:
+    """Median ms of the raw engine call per workload for every file, the files interleaved call by call
+    (a load that drifts during the run then hits them all alike)."""
+    guards = [Guard.load(path, device="cpu", threads=1) for path in paths]
     try:
-        medians = {}
-        for key, ids in batches.items():
-            guard.engine.logits(ids)  # warm-up
-            seconds = []
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                guard.engine.logits(ids)
-                seconds.append(time.perf_counter() - t0)
-            medians[f"{key[0]}x{key[1]}"] = statistics.median(seconds) * 1e3
-        return medians
+        seconds = [{key: [] for key in batches} for _ in paths]
+        for guard in guards:
+            for ids in batches.values():
+                guard.engine.logits(ids)  # warm-up
+        for _ in range(repeat):
+            for key, ids in batches.items():
+                for guard, timed in zip(guards, seconds):
+                    t0 = time.perf_counter()
+                    guard.engine.logits(ids)
+                    timed[key].append(time.perf_counter() - t0)
+        return [{f"{b}x{n}": statistics.median(t[b, n]) * 1e3 for b, n in batches} for t in seconds]
     finally:
-        guard.close()
+        for guard in guards:
+            guard.close()
 
 
 def main(argv=None) -> int:
@@ -90,13 +95,15 @@ def main(argv=None) -> int:
         + " |"
     )
     print("|---" * (8 + len(WORKLOADS)) + "|")
+    rows = []
     for quant, name, types, imatrix in variants:
         path = out / f"{checkpoint.path.name}.{quant}.{name}.gguf"
         path.unlink(missing_ok=True)
         gguf_convert.write(checkpoint, tensors, path, quant, types, imatrix)
-        entry = check_candidate(path, reference, device="cpu", threads=1)
+        rows.append((quant, name, types, path, check_candidate(path, reference, device="cpu", threads=1)))
+    timings = time_engines([row[3] for row in rows], batches, args.repeat)
+    for (quant, name, types, path, entry), ms in zip(rows, timings):
         o = entry["overall"]
-        ms = time_engine(path, batches, args.repeat)
         recipe = name + ("" if not types else " (" + ", ".join(f"{g}={t}" for g, t in types.items()) + ")")
         print(
             f"| {quant} | {recipe} | {o['agreement']:.2%} | {o['flips']} | {o['max_dp']:.4f} | {o['max_dlogit']:.3g} "
