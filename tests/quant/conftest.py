@@ -1,6 +1,6 @@
 """Session fixtures for the quantization suite: the outlier stress checkpoint (`crest-edge synth --shape
-tiny --outliers`), built once, its fp32 reference run on the project corpus, and its artifacts (and the
-demo checkpoint's, to compare)."""
+tiny --outliers`), built once, its fp32 reference run on the project corpus, and its artifacts (the demo
+checkpoint's are tests/conftest.py's `build_artifact`)."""
 
 from pathlib import Path
 
@@ -42,9 +42,3 @@ def _builder(checkpoint: Path, root: Path, stem: str):
 def build_stress_artifact(stress_checkpoint, tmp_path_factory):
     """build_stress_artifact(to, quant) -> path, converting the stress checkpoint once per session."""
     return _builder(stress_checkpoint, tmp_path_factory.mktemp("stress-artifacts"), "stress")
-
-
-@pytest.fixture(scope="session")
-def build_demo_artifact(demo_checkpoint, tmp_path_factory):
-    """The same for the demo checkpoint."""
-    return _builder(demo_checkpoint, tmp_path_factory.mktemp("demo-artifacts"), "demo")

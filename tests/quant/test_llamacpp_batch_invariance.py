@@ -35,8 +35,8 @@ def packed_and_alone(corpus_texts):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("quant", ["f32", "q8_0", "q4_k_m"])
-def test_demo_scores_do_not_depend_on_batch_neighbours(quant, build_demo_artifact, packed_and_alone):
-    assert packed_and_alone(build_demo_artifact("gguf", quant)) <= LIMIT.get(quant, 1e-4)
+def test_demo_scores_do_not_depend_on_batch_neighbours(quant, build_artifact, packed_and_alone):
+    assert packed_and_alone(build_artifact("gguf", quant)) <= LIMIT.get(quant, 1e-4)
 
 
 @pytest.mark.slow
