@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -29,23 +30,41 @@ from .common import base_manifest
 KEEP_F32 = tuple("^" + p.replace(".", r"\.") for p in fmt.KEEP_F32_PREFIXES)
 
 
-def write(checkpoint, tensors, out: Path, quant: str) -> Path:
+def write(
+    checkpoint, tensors, out: Path, quant: str, tensor_types: dict[str, str] | None = None, importance=None
+) -> Path:
+    """Write `out` at `quant`; `tensor_types` ({tensor group: GGML type}) replaces the quant's recipe
+    (formats.gguf.TYPE_RECIPES), for measuring others; `importance` as in `quantize`."""
     out = Path(out)
+    types = fmt.TYPE_RECIPES.get(quant, {}) if tensor_types is None else tensor_types
+    for group, type_name in types.items():
+        direct = quant not in fmt.WRITTEN_DIRECTLY or type_name.lower() in fmt.WRITTEN_DIRECTLY
+        if group not in fmt.TENSOR_GROUPS or not direct:
+            raise ConversionError(f"GGUF type recipe {group}={type_name} for {quant}: no such tensor group or type")
+    recipe = {"tensor_types": dict(types)} if types or quant not in fmt.WRITTEN_DIRECTLY else None
     if quant in fmt.WRITTEN_DIRECTLY:
-        _write_gguf(checkpoint, tensors, out, quant, quant)
+        _write_gguf(checkpoint, tensors, out, quant, quant, recipe)
     else:
         plain = out.with_name(out.name + ".f32")
         try:
-            _write_gguf(checkpoint, tensors, plain, "f32", quant)
-            quantize(plain, out, quant)
+            _write_gguf(checkpoint, tensors, plain, "f32", quant, recipe)
+            quantize(plain, out, quant, types, importance)
         finally:
             plain.unlink(missing_ok=True)
     seal_gguf(out)
     return out
 
 
-def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str) -> None:
-    """Write `out` with weights in `dtype` (f32/f16/bf16); the manifest says `quant`."""
+def _direct_dtype(target: str, dtype: str, recipe: dict | None) -> str:
+    """The dtype (f32/f16/bf16) tensor `target` is written in: the file's, or its recipe group's."""
+    for group, type_name in ((recipe or {}).get("tensor_types") or {}).items():
+        if re.search(fmt.TENSOR_GROUPS[group], target) and type_name.lower() in fmt.WRITTEN_DIRECTLY:
+            return type_name.lower()
+    return dtype
+
+
+def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str, recipe: dict | None) -> None:
+    """Write `out` with weights in `dtype` (f32/f16/bf16); the manifest says `quant` and `recipe`."""
     gguf = require("gguf", "writing GGUF files")
     config = checkpoint.config
     sp_path = checkpoint.path / SPM_FILE
@@ -54,6 +73,8 @@ def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str) -> None:
     sp_bytes = sp_path.read_bytes()
     manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
     manifest.model["head_dtype"] = "f32"
+    manifest.model["gelu"] = fmt.GELU
+    manifest.quantization_recipe = recipe
 
     writer = gguf.GGUFWriter(str(out), fmt.ARCH)
     writer.add_name(f"crest-edge {checkpoint.path.name}")
@@ -79,9 +100,10 @@ def _write_gguf(checkpoint, tensors, out: Path, dtype: str, quant: str) -> None:
         if name == f"{xlmr.POSITION_EMBEDDINGS}.weight":
             array = array[offset:]
         target = fmt.tensor_name(name)
-        if array.ndim == 1 or dtype == "f32" or target.startswith(fmt.KEEP_F32_PREFIXES):
+        kind = _direct_dtype(target, dtype, recipe) if dtype != "f32" else dtype
+        if array.ndim == 1 or kind == "f32" or target.startswith(fmt.KEEP_F32_PREFIXES):
             writer.add_tensor(target, np.ascontiguousarray(array, dtype=np.float32))
-        elif dtype == "f16":
+        elif kind == "f16":
             writer.add_tensor(target, np.ascontiguousarray(array, dtype=np.float16))
         else:
             raw = gguf.quants.quantize(np.ascontiguousarray(array), gguf.GGMLQuantizationType.BF16)
@@ -143,19 +165,36 @@ def _add_vocab(gguf, writer, sp_bytes: bytes, vocab_size: int, type_vocab_size: 
     writer.add_add_eos_token(True)
 
 
-def quantize(src: Path, out: Path, quant: str) -> None:
-    """Quantize `src` into `out` at `quant` with llama.cpp, keeping the KEEP_F32 tensors in F32."""
+def quantize(src: Path, out: Path, quant: str, tensor_types: dict[str, str], importance=None) -> None:
+    """Quantize `src` into `out` at `quant` with llama.cpp, keeping the KEEP_F32 tensors in F32 and
+    writing each group of `tensor_types` ({formats.gguf.TENSOR_GROUPS key: GGML type}) in its type.
+    `importance` ({GGUF tensor name: mean x**2 per input channel}) is llama.cpp's importance matrix."""
     lib = llama_cpp("quantizing GGUF files")
     gguf = require("gguf", "quantizing GGUF files")
     route_logs(lib)
     params = lib.llama_model_quantize_default_params()
     params.ftype = gguf.LlamaFileType[fmt.FILE_TYPES[quant]]
     params.nthread = os.cpu_count() or 1
-    # A NULL pattern ends llama.cpp's override list.
-    overrides = (lib.llama_model_tensor_override * (len(KEEP_F32) + 1))()
-    for slot, pattern in zip(overrides, KEEP_F32):
-        slot.pattern, slot.type = pattern.encode(), lib.GGML_TYPE_F32
+    rules = [(pattern, lib.GGML_TYPE_F32) for pattern in KEEP_F32]
+    for group, type_name in tensor_types.items():
+        if not hasattr(lib, f"GGML_TYPE_{type_name}"):
+            raise ConversionError(f"GGUF type recipe {group}={type_name}: llama.cpp has no such type")
+        rules.append((fmt.TENSOR_GROUPS[group], getattr(lib, f"GGML_TYPE_{type_name}")))
+    # A NULL pattern ends llama.cpp's override list; the patterns match disjoint tensors.
+    overrides = (lib.llama_model_tensor_override * (len(rules) + 1))()
+    for slot, (pattern, ggml_type) in zip(overrides, rules):
+        slot.pattern, slot.type = pattern.encode(), ggml_type
     params.tt_overrides = ctypes.cast(overrides, ctypes.POINTER(lib.llama_model_tensor_override))
+    if importance:
+        # llama.cpp reads {name, data, size} entries up to one whose name is NULL; the arrays must live
+        # until llama_model_quantize returns.
+        arrays = {name: np.ascontiguousarray(values, dtype=np.float32) for name, values in importance.items()}
+        entries = (lib.llama_model_imatrix_data * (len(arrays) + 1))()
+        for slot, (name, values) in zip(entries, arrays.items()):
+            slot.name = name.encode()
+            slot.data = values.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+            slot.size = values.size
+        params.imatrix = ctypes.cast(entries, ctypes.POINTER(lib.llama_model_imatrix_data))
     status = lib.llama_model_quantize(str(src).encode(), str(out).encode(), ctypes.byref(params))
     if status != 0:
         raise ConversionError(

@@ -107,11 +107,13 @@ class LlamaCppEngine:
                 f"{len(artifact.labels)} labels"
             )
         self._threads = threads or os.cpu_count() or 1
-        # llama.cpp's CPU flash attention rounds K and V to f16: ~1e-3 logit error, harmless next to
-        # quantization noise but not for an f32 file, whose point is fidelity. Elsewhere it is
-        # faster (10% at 64 tokens, 45% at 512 on XLM-R base): llama.cpp's auto choice stands.
+        # On the CPU flash attention is off: llama.cpp's CPU kernel makes a sequence's logits depend on
+        # the sequences packed beside it (demo q8_0, 200 texts alone vs in packs: max |Δp| 7.7e-4 with
+        # it, 2.2e-5 without; the activations' re-quantization amplifies its rounding differences), and
+        # it rounds K and V to f16 (~1e-3 logit error in an f32 file, which keeps it off everywhere).
+        # On a GPU llama.cpp's auto choice stands for the other precisions (not measured here).
         if flash_attn is None:
-            flash_attn = None if artifact.manifest.quantization != "f32" else False
+            flash_attn = False if device == "cpu" or artifact.manifest.quantization == "f32" else None
         self._flash_attn = (
             llama.LLAMA_FLASH_ATTN_TYPE_AUTO
             if flash_attn is None
@@ -277,7 +279,7 @@ def open_engine(
     pack_tokens: int | None = None,
 ) -> LlamaCppEngine:
     """`repack`: llama.cpp's CPU weight-repacking buffers (default: off on x86-64, see REPACK_DEFAULT).
-    `flash_attn`: default off for f32 files, llama.cpp's automatic choice otherwise.
+    `flash_attn`: default off on the CPU and for f32 files, llama.cpp's automatic choice otherwise.
     `lazy_embeddings`: release the mapped token-embedding pages after loading (Linux; see memory_pages).
     `pack_tokens`: most ids one llama_encode packs from consecutive sequences (default PACK_TOKENS)."""
     return LlamaCppEngine(artifact, device, threads, repack, flash_attn, lazy_embeddings, pack_tokens)

@@ -21,6 +21,7 @@ import torch
 from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
 
 from crest_edge.data import parity_corpus_path, read_jsonl, seed_corpus_path
+from crest_edge.devtools.seed_training import LABEL_IDS, accuracy, batches, encode, seed_split
 from crest_edge.devtools.spm_train import train_sentencepiece
 from crest_edge.devtools.synth import write_tokenizer_config, xlmr_config
 from crest_edge.formats.checkpoint import write_safetensors
@@ -28,31 +29,6 @@ from crest_edge.tokenizer import XLMRTokenizer
 
 PIECES = 4000
 SHAPE = dict(layers=4, hidden=256, heads=4, ffn=512)
-MAX_TOKENS = 64  # seed prompts are short; longer ones are cut for training only
-
-
-def encode(tokenizer, texts):
-    return [[0, *tokenizer.encode(t)[: MAX_TOKENS - 2], 2] for t in texts]
-
-
-def batches(ids, labels, size, rng):
-    order = list(range(len(ids)))
-    rng.shuffle(order)
-    for start in range(0, len(order), size):
-        chunk = order[start : start + size]
-        width = max(len(ids[i]) for i in chunk)
-        x = torch.full((len(chunk), width), 1, dtype=torch.long)
-        for row, i in enumerate(chunk):
-            x[row, : len(ids[i])] = torch.tensor(ids[i])
-        yield x, (x != 1).long(), torch.tensor([labels[i] for i in chunk])
-
-
-@torch.inference_mode()
-def accuracy(model, ids, labels):
-    correct = 0
-    for x, mask, y in batches(ids, labels, 64, random.Random(0)):
-        correct += int((model(input_ids=x, attention_mask=mask).logits.argmax(-1) == y).sum())
-    return correct / max(1, len(ids))
 
 
 def main():
@@ -75,12 +51,7 @@ def main():
     model = XLMRobertaForSequenceClassification(XLMRobertaConfig(**config_dict))
 
     rng = random.Random(args.seed)
-    rng.shuffle(rows)
-    held = len(rows) // 10
-    label_id = {"safe": 0, "unsafe": 1}
-    ids = encode(tokenizer, [r["text"] for r in rows])
-    labels = [label_id[r["label"]] for r in rows]
-    train_ids, train_y, test_ids, test_y = ids[held:], labels[held:], ids[:held], labels[:held]
+    train_ids, train_y, test_ids, test_y = seed_split(tokenizer, rng)
 
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01)
     steps = args.epochs * ((len(train_ids) + 31) // 32)
@@ -104,7 +75,9 @@ def main():
         )
 
     parity = read_jsonl(parity_corpus_path())
-    parity_acc = accuracy(model, encode(tokenizer, [r["text"] for r in parity]), [label_id[r["label"]] for r in parity])
+    parity_acc = accuracy(
+        model, encode(tokenizer, [r["text"] for r in parity]), [LABEL_IDS[r["label"]] for r in parity]
+    )
     print(f"parity corpus accuracy (unseen sentences, many unseen languages): {parity_acc:.3f}")
 
     state = {k: v.detach().float().numpy() for k, v in model.state_dict().items() if not k.endswith("position_ids")}

@@ -11,6 +11,7 @@ from crest_edge.autoquant import auto_class, convert_auto
 from crest_edge.cli import main
 from crest_edge.data import read_jsonl, seed_corpus_path
 from crest_edge.errors import ConversionError
+from crest_edge.formats import gguf as gguf_format
 from crest_edge.formats.artifact import open_artifact
 from crest_edge.parity import gates
 from crest_edge.registry import FORMATS
@@ -41,7 +42,11 @@ def test_fastest_passing_candidate_is_kept_and_recorded(demo_checkpoint, calibra
     assert [t["quant"] for t in selection["tried"]] == [q for q, _ in FORMATS["gguf"].auto["4-bit"]]
     passing = [t for t in selection["tried"] if t["passed"]]
     assert passing and selection["chosen"] == min(passing, key=lambda t: t["ms"])["candidate"]
-    assert artifact.manifest.quantization == selection["chosen"]
+    chosen = next(t for t in selection["tried"] if t["candidate"] == selection["chosen"])
+    assert artifact.manifest.quantization == chosen["quant"]
+    assert artifact.manifest.quantization_recipe["tensor_types"] == chosen["options"].get(
+        "tensor_types", gguf_format.TYPE_RECIPES.get(chosen["quant"], {})
+    )
     assert selection["calibration"]["name"] == "calibration.jsonl" and parity["gates_passed"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["auto.gguf"]  # the losers are gone
 

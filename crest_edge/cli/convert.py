@@ -40,6 +40,12 @@ def add_parser(sub) -> None:
     p.add_argument("--shape", required=True, choices=list(SHAPES))
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=whole(0, 2**32 - 1), default=0)
+    p.add_argument(
+        "--outliers",
+        action="store_true",
+        help="plant the activation outliers of pretrained encoders (the quantization stress checkpoint; "
+        "tiny: the trained demo classifier with outliers and a head re-fitted on the seed set)",
+    )
     p.add_argument("--force", action="store_true")
     p.set_defaults(handler=handle_synth)
 
@@ -83,5 +89,5 @@ def _print_selection(out) -> None:
 def handle_synth(args) -> int:
     from ..devtools.synth import synth
 
-    print(f"wrote {synth(args.shape, args.out, seed=args.seed, force=args.force)}")
+    print(f"wrote {synth(args.shape, args.out, seed=args.seed, force=args.force, outliers=args.outliers)}")
     return 0

@@ -1,7 +1,9 @@
 """Seeded, deterministic CREST-shaped checkpoints in Hugging Face layout, for tests and benchmarks.
 
 The weights are random at the scales a trained XLM-R has (normal(0, 0.02) matrices, unit
-LayerNorm gains), so engines do realistic work; the verdicts mean nothing.
+LayerNorm gains), so engines do realistic work; the verdicts mean nothing. With `outliers=True` the
+activation outliers of pretrained encoders are planted in (see devtools.outliers); `tiny` then is the
+trained demo classifier with outliers, fine-tuned on the seed set, whose verdicts do mean something.
 """
 
 from __future__ import annotations
@@ -98,20 +100,50 @@ def write_tokenizer(out: Path, pieces: int) -> Path:
     )
 
 
-def synth(shape: str, out, seed: int = 0, force: bool = False) -> Path:
-    """Write a CREST-shaped checkpoint of `shape` to `out` and return the directory."""
+def synth(shape: str, out, seed: int = 0, force: bool = False, outliers: bool = False) -> Path:
+    """Write a CREST-shaped checkpoint of `shape` to `out` and return the directory; with `outliers`,
+    the outlier stress checkpoint of that shape (devtools.outliers)."""
     if shape not in SHAPES:
         raise CrestEdgeError(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
     out = check_synth_output(out, force)
     out.mkdir(parents=True, exist_ok=True)
-    s = SHAPES[shape]
-    write_tokenizer(out, s["pieces"])
-    config = xlmr_config(s["layers"], s["hidden"], s["heads"], s["ffn"], s["pieces"] + 2)
-    config[SYNTH_MARK] = {"shape": shape, "seed": seed}  # what lets synth --force replace it, and nothing else
+    mark = {"shape": shape, "seed": seed}  # what lets synth --force replace it, and nothing else
+    if outliers and shape == "tiny":
+        config, weights, mark["outliers"] = _trained_with_outliers(out, seed)
+    else:
+        s = SHAPES[shape]
+        write_tokenizer(out, s["pieces"])
+        config = xlmr_config(s["layers"], s["hidden"], s["heads"], s["ffn"], s["pieces"] + 2)
+        weights = random_weights(config, seed)
+        if outliers:
+            from ..tokenizer import SPM_FILE
+            from .outliers import plant, sink_ids
+
+            plant(weights, config, sink_ids((out / SPM_FILE).read_bytes()))
+            mark["outliers"] = {"planted_in": "random weights"}
+    config[SYNTH_MARK] = mark
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    write_safetensors(out / "model.safetensors", random_weights(config, seed))
+    write_safetensors(out / "model.safetensors", weights)
     write_tokenizer_config(out)
     return out
+
+
+def _trained_with_outliers(out: Path, seed: int):
+    """The demo classifier with outliers planted and its head re-fitted: (config, weights, what was done)."""
+    import shutil
+
+    from ..demo import demo_path
+    from ..formats.checkpoint import open_checkpoint
+    from ..tokenizer import SPM_FILE, XLMRTokenizer
+    from .outliers import fit_head, plant, sink_ids
+
+    demo = open_checkpoint(demo_path())
+    shutil.copyfile(demo.path / SPM_FILE, out / SPM_FILE)
+    config = {k: v for k, v in demo.config.items() if k != SYNTH_MARK}
+    weights = {name: array.copy() for name, array in demo.validated_tensors().items()}
+    plant(weights, config, sink_ids((out / SPM_FILE).read_bytes()))
+    scores = fit_head(weights, config, XLMRTokenizer.from_file(out / SPM_FILE), seed=seed)
+    return config, weights, {"planted_in": "the demo checkpoint, head re-fitted on the seed set", **scores}
 
 
 def write_tokenizer_config(out: Path) -> None:

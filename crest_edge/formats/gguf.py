@@ -39,8 +39,40 @@ REFUSED = {
     "int8": "--quant int8 is not a GGUF type; use q8_0",
     "int4": "--quant int4 is not a GGUF type; use q4_k_m or q4_0",
 }
+# What every GGUF computes differently from the checkpoint, recorded in its manifest: llama.cpp's bert
+# graph (LLM_FFN_GELU) uses the tanh approximation of GELU, on the CPU through an fp16 lookup table
+# (ggml-cpu vec.h), where XLM-R uses erf GELU. Even an f32 file is therefore not exact: on a pretrained
+# multilingual encoder (12 layers) f32 moved p(unsafe) by up to 4.2e-3.
+GELU = "tanh approximation, fp16 lookup table on the CPU (llama.cpp bert graph); the checkpoint's is erf"
+
 # Tensors kept F32 whatever the quantization.
 KEEP_F32_PREFIXES = ("cls.", "position_embd.", "token_types.")
+
+# Weight groups by what feeds them, as regexes on GGUF tensor names (what llama.cpp's tensor type
+# overrides match). The LayerNorm-fed matmuls read the LayerNorm outputs, where pretrained encoders
+# carry their outlier channels.
+TENSOR_GROUPS = {
+    "layernorm_fed": r"^blk\.\d+\.(attn_q|attn_k|attn_v|ffn_up)\.weight$",
+    "ffn_down": r"^blk\.\d+\.ffn_down\.weight$",
+}
+# --quant -> {tensor group: GGML type name}: the outlier-aware recipe each quantized type is written
+# with (empty: llama.cpp's own choice for every weight). Chosen by measurement on the outlier stress
+# checkpoint (`crest-edge synth --shape tiny --outliers`, see README "Quantization on outliers").
+# Measured there (max |Δp| on the parity corpus, as converted before -> with the recipe): q8_0 0.058 ->
+# 0.030 (ffn_down at F16 instead: 0.056, no help: q8_0's 32-wide activation blocks make the LayerNorm
+# outputs the problem, not the GELU output); q6_k 0.144 -> 0.089; q5_k_m 0.140 -> 0.084; q4_k_m 0.19 ->
+# 0.060 (K-quants quantize activations in 256-wide blocks; Q8_0 weights get 32-wide ones); q4_0 0.066
+# -> 0.067 with max |Δ logit| 0.59 -> 0.35. llama.cpp's importance matrix from the fp32 activations
+# did not help reliably (q4_k_m alone 0.14 with more flips; with the recipe 0.10 instead of 0.06).
+# bf16 (gguf-py writes it; llama.cpp rounds the activations to bf16 too): 0.0099 -> 0.0027, same size.
+TYPE_RECIPES: dict[str, dict[str, str]] = {
+    "bf16": {"layernorm_fed": "F16"},
+    "q8_0": {"layernorm_fed": "F16"},
+    "q6_k": {"layernorm_fed": "Q8_0"},
+    "q5_k_m": {"layernorm_fed": "Q8_0"},
+    "q4_k_m": {"layernorm_fed": "Q8_0"},
+    "q4_0": {"layernorm_fed": "Q8_0"},
+}
 TOKEN_EMBEDDINGS = "token_embd.weight"
 
 _LAYER_NAMES = {
@@ -73,4 +105,9 @@ def tensor_name(hf_name: str) -> str:
 
 
 # What `--quant auto-...` tries per class, cheapest first: (quant, converter options)
-AUTO = {"8-bit": (("q8_0", {}),), "4-bit": (("q4_0", {}), ("q4_k_m", {}))}
+# q4_k_m also plain (no TYPE_RECIPES overrides): on x86 it is ~1.8x faster at 128 tokens than with
+# the recipe (CREST-Base shape), and it is kept when it passes the gates on the calibration set.
+AUTO = {
+    "8-bit": (("q8_0", {}),),
+    "4-bit": (("q4_0", {}), ("q4_k_m", {"tensor_types": {}}), ("q4_k_m", {})),
+}

@@ -35,6 +35,7 @@ class Manifest:
     selection: dict | None = None  # what `--quant auto-...` tried and chose (crest_edge.autoquant)
     integrity: dict | None = None  # see crest_edge.formats.integrity
     trim: dict | None = None  # a trimmed checkpoint's record: languages served, how pieces were chosen
+    quantization_recipe: dict | None = None  # how the quantization was made beyond its name (per-tensor types)
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self):
@@ -133,12 +134,17 @@ def _problems(data) -> list[str]:
     expect("source_sha256", str)
     for key in ("versions", "files", "model"):
         expect(key, dict)
-    for key in ("parity", "selection", "integrity", "trim"):
+    for key in ("parity", "selection", "integrity", "trim", "quantization_recipe"):
         expect(key, dict, required=False)
     if isinstance(data.get("trim"), dict):
         from ..trim.record import problems as trim_problems
 
         problems += [f"trim: {p}" for p in trim_problems(data["trim"])]
+    recipe = data.get("quantization_recipe")
+    if isinstance(recipe, dict):
+        types = recipe.get("tensor_types", {})
+        if not isinstance(types, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in types.items()):
+            problems.append("quantization_recipe.tensor_types must map tensor groups to type names")
     expect("created", str, required=False)
     expect("schema", int, required=False)
     files = data.get("files")
