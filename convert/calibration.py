@@ -1,7 +1,9 @@
 """Calibration for outlier-aware quantization: texts drawn from the project's seed set (never from the
-parity corpus, which measures), and the fp32 reference's activation statistics on them.
+parity corpus, which measures, so a gate never grades a model on the texts that tuned it), and the fp32
+reference's activation statistics on them.
 
-Needs torch and transformers (the `reference` extra): the statistics come from the fp32 model itself.
+`input_second_moments` needs torch and transformers (the `reference` extra); `calibration_sequences`
+(for the numpy probe in convert/activations.py and ONNX's static calibration) does not.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ from crest_edge.tokenizer import BOS_ID, EOS_ID, load_tokenizer
 
 CALIBRATION_TEXTS = 256
 MAX_TOKENS = 512
+SOURCE = "crest_edge/data/seed.jsonl"  # as recorded in manifests
 
 
 def calibration_texts(n: int = CALIBRATION_TEXTS, seed: int = 0) -> list[str]:
     """`n` seed-set texts drawn with `seed` (all of them if the set is smaller)."""
     texts = [row["text"] for row in read_jsonl(seed_corpus_path())]
     return random.Random(seed).sample(texts, min(n, len(texts)))
+
+
+def calibration_sequences(checkpoint, n: int = CALIBRATION_TEXTS) -> list[list[int]]:
+    """The calibration texts as complete id sequences (<s> ... </s>), cut to the model's length."""
+    tokenizer = load_tokenizer(checkpoint.path)
+    budget = checkpoint.max_length - 2
+    return [[BOS_ID, *tokenizer.encode(text)[:budget], EOS_ID] for text in calibration_texts(n)]
 
 
 def input_second_moments(checkpoint, texts: list[str]) -> dict[str, np.ndarray]:

@@ -41,6 +41,7 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     manifest = base_manifest(checkpoint, fmt.NAME, quant, *fmt.PACKAGES)
     if quant in fmt.INT8:
         manifest.model["linear_weight_bits"] = fmt.INT8_WEIGHT_BITS
+        manifest.quantization_recipe = dict(fmt.INT8_RECIPE)
     manifest.record_files(out, sorted(p.name for p in out.iterdir()))
     manifest.write(out)
     return out

@@ -4,8 +4,11 @@
 |---------|-----------------------------------------------------------------------------------------|
 | fp32    | the export as is; ORT fuses attention, LayerNorm and GELU itself when it loads it        |
 | fp16    | ORT's BERT fusions, then float16 weights and compute (for GPUs); ids in, float32 logits out |
-| int8    | dynamic quantization: int8 MatMul weights, activations quantized per call (VNNI)         |
+| int8    | QDQ: int8 MatMul weights per channel, activation scales calibrated on the seed corpus     |
 | int4    | 4-bit weight-only MatMulNBits (block 32, int8 compute)                                   |
+
+How int8 and int4 are lowered (smoothing, calibration, layers kept at higher precision) is the
+format's fact, crest_edge.formats.onnx.RECIPES; the manifest records the recipe used.
 
 int8 and int4 keep the word embeddings (~70% of XLM-R base) as int8 with a scale per row.
 
@@ -30,7 +33,10 @@ from crest_edge.formats.checkpoint import Checkpoint
 
 from . import onnx_export as E
 from . import onnx_ort, onnx_tokenizer
+from .activations import SITES, input_absmax
+from .calibration import SOURCE, calibration_sequences
 from .common import base_manifest, copy_tokenizer
+from .smoothing import smooth
 
 FP32_TOLERANCE = 1e-3  # a float32 export further than this from transformers is broken, not imprecise
 
@@ -46,10 +52,19 @@ def write(
     out = Path(out)
     out.mkdir(parents=True)
     target = out / fmt.MODEL_FILE
+    recipe = fmt.RECIPES.get(quant, {})
+    calibrated = recipe.get("smoothing") or recipe.get("activations") == "static"
+    calibration = calibration_sequences(checkpoint) if calibrated else []
+    method = {}
     with tempfile.TemporaryDirectory(prefix=".onnx-work.", dir=out.parent) as work:
         model = E.load_torch_model(checkpoint)
+        inputs, reference = E.check_inputs(model)  # the unmodified model's logits: smoothing must keep them
+        if recipe.get("smoothing"):
+            alpha, sites = recipe["smoothing"]
+            smoothed = smooth(tensors, input_absmax(checkpoint, tensors, calibration), alpha, sites)
+            E.smooth_torch_model(model, smoothed)
+            method["smoothing"] = smoothed.describe()
         exported = E.export(model, Path(work) / fmt.MODEL_FILE)
-        inputs, reference = E.check_inputs(model)
         del model
         gc.collect()  # quantizing base holds several copies of the graph; the torch weights can go
         fp32_diff = E.max_logit_diff(exported, inputs, reference)
@@ -58,7 +73,7 @@ def write(
                 f"the exported graph's logits differ from transformers' by {fp32_diff:.3g} "
                 f"(more than {FP32_TOLERANCE}); the export is broken"
             )
-        _lower(exported, target, checkpoint, quant)
+        method.update(_lower(exported, target, checkpoint, quant, recipe, calibration))
     diff = E.max_logit_diff(target, inputs, reference)
     if not np.isfinite(diff):
         raise ConversionError(f"the {quant} graph gives non-finite logits")
@@ -72,6 +87,7 @@ def write(
         "sequences": int(sum(len(i) for i, _ in inputs)),
         "max_abs_logit_diff": round(diff, 6),
     }
+    manifest.quantization_recipe = method or None
     if with_tokenizer:
         manifest.model["with_tokenizer"] = onnx_tokenizer.write(checkpoint, out, fmt.MODEL_FILE)
     if ort:
@@ -82,16 +98,36 @@ def write(
     return out
 
 
-def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str) -> None:
+def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str, recipe: dict, calibration) -> dict:
+    """Write `target` at `quant`; return what the manifest should record about how."""
     onnx = require("onnx", "the onnx converter")
     if quant == "fp32":
         E.save(onnx.load(str(exported)), target)  # re-saved so any external data lands in one file
-    elif quant == "fp16":
+        return {}
+    if quant == "fp16":
         E.save(E.to_fp16(E.fuse(exported, checkpoint)), target)
-    elif quant == "int8":
-        staged = E.save(E.embeddings_int8(onnx.load(str(exported))), exported.with_name("embeddings-int8.onnx"))
-        E.quantize_int8(staged, target)
-    elif quant == "int4":
-        E.quantize_int4(E.embeddings_int8(onnx.load(str(exported))), target)
-    else:
-        raise ConversionError(f"--quant {quant!r} is not available for onnx; choose from {', '.join(fmt.QUANTS)}")
+        return {}
+    model = E.embeddings_int8(onnx.load(str(exported)))
+    if quant == "int8":
+        quantized = [s for s in SITES if s not in recipe["keep_float"]]
+        nodes = E.site_nodes(model, checkpoint.num_layers, quantized)
+        staged = E.save(model, exported.with_name("embeddings-int8.onnx"))
+        if recipe["activations"] == "static":
+            E.quantize_int8_static(staged, target, calibration, nodes, checkpoint.pad_id)
+        else:
+            E.quantize_int8_dynamic(staged, target)
+        return {
+            "weights": "int8 per output channel" if recipe["activations"] == "static" else "int8 per tensor",
+            "activations": recipe["activations"],
+            "calibration": {"corpus": SOURCE, "texts": len(calibration), "ranges": "min/max"}
+            if recipe["activations"] == "static"
+            else None,
+            "kept_float": list(recipe["keep_float"]),
+        }
+    if quant == "int4":
+        E.quantize_nbits(model, target, recipe)
+        return {
+            "weights": f"MatMulNBits {recipe['bits']}-bit, block {recipe['block']}",
+            "activations": f"int8 per block (accuracy_level {recipe['accuracy_level']})",
+        }
+    raise ConversionError(f"--quant {quant!r} is not available for onnx; choose from {', '.join(fmt.QUANTS)}")

@@ -54,3 +54,14 @@ INT8_WEIGHT_BITS = 7
 ENGINE_PRECISIONS = {"int8_float32": "8-bit"}
 # What `--quant auto-...` tries per class, cheapest first: (quant, converter options)
 AUTO = {"8-bit": (("int8", {}),)}
+# What an int8 artifact's manifest records as its recipe. Rescaling before quantization was measured on
+# the outlier stress checkpoint (parity corpus; plain int8: 99.93% agreement, max |dp| 0.093, which fails
+# the 8-bit gate) and left out: SmoothQuant on the only site CT2's fixed graph lets the weights carry
+# alone (attention output: V's rows divided, the output projection's columns multiplied) gave 0.096;
+# the FFN input's outlier channels rescaled inside the weights (the residual restored exactly by two
+# extra FFN neurons per channel, GELU(z) - GELU(-z) = z) gave 0.084 at alpha 0.5 and 0.25 at 0.8 on an
+# earlier stress build whose plain int8 gave 0.082, as the 7-bit per-row weights then carry the
+# outliers. The Q/K/V input (a LayerNorm output that also feeds the next LayerNorm) and GELU's output
+# would need an operation of their own, which a CT2 encoder has no place for; and every linear weight
+# of an int8 model is int8 (CT2 quantizes any float weight it finds at load), so none can stay float.
+INT8_RECIPE = {"weights": f"int8 per output row, {INT8_WEIGHT_BITS} bits", "activations": "int8 per row, per call"}

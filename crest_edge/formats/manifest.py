@@ -35,7 +35,8 @@ class Manifest:
     selection: dict | None = None  # what `--quant auto-...` tried and chose (crest_edge.autoquant)
     integrity: dict | None = None  # see crest_edge.formats.integrity
     trim: dict | None = None  # a trimmed checkpoint's record: languages served, how pieces were chosen
-    quantization_recipe: dict | None = None  # how the quantization was made beyond its name (per-tensor types)
+    # how the quantization was made beyond its name: per-tensor types, smoothing, calibration, ...
+    quantization_recipe: dict | None = None
     schema: int = SCHEMA_VERSION
 
     def __post_init__(self):
@@ -145,6 +146,7 @@ def _problems(data) -> list[str]:
         types = recipe.get("tensor_types", {})
         if not isinstance(types, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in types.items()):
             problems.append("quantization_recipe.tensor_types must map tensor groups to type names")
+        problems += _smoothing_problems(recipe.get("smoothing"))
     expect("created", str, required=False)
     expect("schema", int, required=False)
     files = data.get("files")
@@ -155,6 +157,22 @@ def _problems(data) -> list[str]:
                 problems.append(f"file name {name!r} is not a plain name inside the artifact")
             if isinstance(size, bool) or not isinstance(size, int) or size < 0:
                 problems.append(f"file {name!r} has size {size!r}")
+    return problems
+
+
+def _smoothing_problems(smoothing) -> list[str]:
+    """A recipe's smoothing, when present, says its alpha and which sites it rescaled."""
+    if smoothing is None:
+        return []
+    if not isinstance(smoothing, dict):
+        return ["quantization_recipe.smoothing is not an object"]
+    problems = []
+    alpha = smoothing.get("alpha")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
+        problems.append(f"quantization_recipe.smoothing.alpha {alpha!r} is not a number in 0..1")
+    sites = smoothing.get("sites")
+    if not isinstance(sites, list) or not sites or not all(isinstance(s, str) for s in sites):
+        problems.append("quantization_recipe.smoothing.sites must be a non-empty list of names")
     return problems
 
 

@@ -5,6 +5,7 @@ checkpoint's are tests/conftest.py's `build_artifact`)."""
 from pathlib import Path
 
 import pytest
+from quant_helpers import runnable
 
 THREADS = 1  # as in tests/parity: llama.cpp's spinning barriers crawl when the 2 cores are shared
 
@@ -42,3 +43,22 @@ def _builder(checkpoint: Path, root: Path, stem: str):
 def build_stress_artifact(stress_checkpoint, tmp_path_factory):
     """build_stress_artifact(to, quant) -> path, converting the stress checkpoint once per session."""
     return _builder(stress_checkpoint, tmp_path_factory.mktemp("stress-artifacts"), "stress")
+
+
+@pytest.fixture(scope="session")
+def demo_artifacts(build_artifact):
+    """Every format and precision of the demo checkpoint, each converted on first use (shared cache)."""
+    return runnable(build_artifact)
+
+
+@pytest.fixture(scope="session")
+def stress_artifacts(build_stress_artifact):
+    """Every format and precision of the stress checkpoint, each converted on first use (shared cache)."""
+    return runnable(build_stress_artifact)
+
+
+@pytest.fixture(scope="session")
+def mixed_length_texts(corpus_texts) -> list[str]:
+    """Every 7th parity-corpus text: all its languages and scripts, short and long, so each chunk of a
+    batch call pads its rows to a different length."""
+    return corpus_texts[::7]

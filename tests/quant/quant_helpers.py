@@ -1,0 +1,39 @@
+"""What the quantization tests share: the targets the registry lists and an on-demand converter."""
+
+from pathlib import Path
+
+import pytest
+
+from crest_edge.registry import FORMATS
+
+# every --quant the converters offer, as (format, quant)
+TARGETS = [(fmt, quant) for fmt, spec in FORMATS.items() for quant in spec.quants]
+
+
+def target_id(target) -> str:
+    return "-".join(target)
+
+
+def unsupported_here(fmt: str, quant: str) -> str | None:
+    """Why this machine cannot run `fmt` at `quant` (CTranslate2 refuses compute types the CPU lacks)."""
+    if fmt != "ct2":
+        return None
+    import ctranslate2
+
+    supported = ctranslate2.get_supported_compute_types("cpu")
+    if quant not in supported:
+        return f"CTranslate2 cannot compute in {quant} on this CPU (supported: {', '.join(sorted(supported))})"
+    return None
+
+
+def runnable(build):
+    """`build(fmt, quant)` (a session's converter fixture) that skips, with the reason, what this machine
+    cannot run."""
+
+    def artifact(fmt: str, quant: str) -> Path:
+        reason = unsupported_here(fmt, quant)
+        if reason:
+            pytest.skip(reason)
+        return build(fmt, quant)
+
+    return artifact
