@@ -34,6 +34,7 @@ def test_auto_spellings_name_a_class():
             assert tried and all(gates.precision_class(q) == klass for q, _ in tried), spec.name
 
 
+@pytest.mark.slow
 def test_fastest_passing_candidate_is_kept_and_recorded(demo_checkpoint, calibration, tmp_path):
     pytest.importorskip("llama_cpp")
     out = convert_auto(demo_checkpoint, tmp_path / "auto.gguf", "gguf", "auto-4bit", calibration=calibration, threads=1)
@@ -51,6 +52,7 @@ def test_fastest_passing_candidate_is_kept_and_recorded(demo_checkpoint, calibra
     assert sorted(p.name for p in tmp_path.iterdir()) == ["auto.gguf"]  # the losers are gone
 
 
+@pytest.mark.slow
 def test_no_passing_candidate_writes_nothing(demo_checkpoint, calibration, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     monkeypatch.setitem(gates.GATES, "4-bit", {"agreement": 1.0, "max_dp": 1e-12})

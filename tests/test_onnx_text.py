@@ -182,3 +182,7 @@ def test_options_of_other_formats_are_refused(demo_checkpoint, tmp_path, capsys)
         ]
     )
     assert code != 0 and "--with-tokenizer" in capsys.readouterr().err
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow

@@ -355,3 +355,7 @@ def test_a_trimmed_model_streams_with_its_outside_guard(trimmed_europe, on_outsi
         assert seen[0].outside == 0.0 and all(v.outside is not None for v in seen)
         blocked = [v for v in seen if v.outside > 0.1]
         assert blocked and all((v.label, v.score) == ("unsafe", 1.0) for v in blocked) == (on_outside == "block")
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow

@@ -125,3 +125,7 @@ def test_only_sentencepiece_tokenizers_and_no_feed_after_close(tokenizer, demo_c
     assert isinstance(json_only, JsonTokenizer) and (tmp_path / JSON_FILE).is_file()
     with pytest.raises(TypeError, match="sentencepiece"):
         IncrementalEncoder(json_only)
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow

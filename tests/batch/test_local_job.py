@@ -166,10 +166,8 @@ def _kill_when_started(command, output, at_least):
     return rows
 
 
-@pytest.mark.parametrize(
-    "out_format",
-    ["jsonl", pytest.param("csv", marks=pytest.mark.slow), pytest.param("parquet", marks=pytest.mark.slow)],
-)
+@pytest.mark.slow
+@pytest.mark.parametrize("out_format", ["jsonl", "csv", "parquet"])
 def test_a_rerun_after_kill_9_continues_without_duplicating_or_losing_a_row(
     demo_checkpoint, corpus_rows, tmp_path, out_format
 ):

@@ -98,3 +98,7 @@ def test_bad_rows_get_their_defined_result_not_a_failed_job(ray_cluster, model):
     assert [(r["crest_label"], r["crest_score"], r["crest_tokens"]) for r in rows[2:]] == [("unsafe", 1.0, 0)] * 2
     assert rows[2]["crest_error"] == "no text: 'text' is missing or null"
     assert rows[3]["crest_error"] == "no text: 'text' is int, not a string"
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow

@@ -45,6 +45,7 @@ def test_synth_force_never_overwrites_a_real_checkpoint(demo_checkpoint, tiny_ch
     synth("tiny", again, seed=1, force=True)  # one synth wrote: replaceable
 
 
+@pytest.mark.slow  # an ONNX export
 def test_a_link_to_outside_the_checkpoint_is_named(tiny_checkpoint, tmp_path, caplog):
     source = tmp_path / "ckpt"
     source.mkdir()

@@ -45,3 +45,7 @@ def test_unknown_recipe_group_is_a_conversion_error(stress_checkpoint, tmp_path)
     with pytest.raises(ConversionError, match="no such tensor group"):
         gguf_convert.write(checkpoint, checkpoint.validated_tensors(), tmp_path / "x.gguf", "q8_0", {"attn": "F16"})
     assert not (tmp_path / "x.gguf").exists()
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow

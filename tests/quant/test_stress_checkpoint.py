@@ -88,3 +88,7 @@ def test_stress_checkpoint_is_deterministic(stress_checkpoint, tmp_path):
 
     again = synth("tiny", tmp_path / "again", seed=0, outliers=True)
     assert sha256_file(again / "model.safetensors") == sha256_file(stress_checkpoint / "model.safetensors")
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow

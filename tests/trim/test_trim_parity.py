@@ -37,3 +37,7 @@ def test_which_lines_are_served():
     assert not is_served("hi-en", europe, ["Latin"]) and not is_served("ru-Latn", europe, ["Latin"])
     assert is_served("hi-Latn", ["hi"], ["Devanagari", "Latin"])
     assert not is_served("hi-Latn", ["hi"], ["Devanagari"])
+
+
+# Whole-corpus and engine sweeps: the full run (make test) keeps them; make test-fast stays under a minute.
+pytestmark = pytest.mark.slow
