@@ -102,6 +102,7 @@ def _problems(layout, manifest) -> list[str]:
             for key in TOKEN_IDS
             if key in values and not (isinstance(values[key], int) and 0 <= values[key] < vocab)
         ]
+    problems += [f"{key} repeats {n} of its entries" for key, n in layout.repeats.items()]
     problems += _charsmap_problems(values.get(names["charsmap"]))
     problems += _tensor_problems(layout, h, vocab, len(manifest.labels))
     return problems

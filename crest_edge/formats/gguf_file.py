@@ -38,6 +38,8 @@ class Layout:
     data_start: int
     alignment: int
     counts: dict = dataclasses.field(default_factory=dict)  # array key -> number of items
+    # string-array key -> how many items repeat an earlier one (llama.cpp aborts on a repeated token)
+    repeats: dict = dataclasses.field(default_factory=dict)
 
 
 def _gguf():
@@ -92,16 +94,18 @@ class _Reader:
     def skip_strings(self, n: int) -> None:
         """Step over `n` strings (a 250k-token vocabulary): one tight loop, nothing decoded."""
         data, size, pos, unpack = self.data, self.size, self.pos, struct.unpack_from
+        seen = set()
         for _ in range(n):
             if pos + 8 > size:
                 raise _Corrupt(f"header runs past the end of the file at byte {pos}")
             length = unpack("<Q", data, pos)[0]
-            if length > _LIMIT:
+            if length > _LIMIT or pos + 8 + length > size:
                 raise _Corrupt(f"implausible count {length} at byte {pos}")
+            # llama.cpp reads a token as a C string: what follows a NUL is not part of it
+            seen.add(data[pos + 8 : pos + 8 + length].split(b"\0", 1)[0])
             pos += 8 + length
-        if pos > size:
-            raise _Corrupt(f"header runs past the end of the file at byte {self.pos}")
         self.pos = pos
+        self.last_repeats = n - len(seen)
 
     def value(self, vtype: int, keep: bool):
         """The value of type `vtype`, decoded if `keep`, else skipped (None)."""
@@ -151,17 +155,19 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
     if version not in (2, 3):
         raise _Corrupt(f"unsupported GGUF version {version}")
     n_tensors, n_kv = r.count(), r.count()
-    values, spans, counts = {}, {}, {}
+    values, spans, counts, repeats = {}, {}, {}, {}
     for _ in range(n_kv):
         start = r.pos
         key = r.string().decode("utf-8", "replace")
         if key in spans:
             raise _Corrupt(f"key {key} appears twice")
-        r.last_count = None
+        r.last_count = r.last_repeats = None
         value = r.value(r.scalar("<I"), key in keys or key == "general.alignment")
         spans[key] = (start, r.pos)
         if r.last_count is not None:
             counts[key] = r.last_count
+        if r.last_repeats:
+            repeats[key] = r.last_repeats
         if value is not None:
             values[key] = value
     alignment = int(values.get("general.alignment", 32))
@@ -204,6 +210,7 @@ def _parse(r: _Reader, keys: set, sizes) -> Layout:
         data_start,
         alignment,
         counts,
+        repeats,
     )
 
 
