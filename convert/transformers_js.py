@@ -1,6 +1,7 @@
 """Checkpoint -> transformers.js package (see crest_edge.formats.transformers_js): the onnx format's
-graph at the matching precision, renamed into `onnx/`, and the Hugging Face tokenizer files that
-transformers.js reads, written by transformers from the checkpoint's sentencepiece model."""
+graph at the matching precision, renamed into `onnx/`, the Hugging Face tokenizer files that
+transformers.js reads, written by transformers from the checkpoint's sentencepiece model, and the ES
+module that makes transformers.js tokenize as crest-edge does."""
 
 from __future__ import annotations
 
@@ -57,7 +58,11 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
             "graph": fmt.model_file(quant),
             "onnx_quantization": onnx_quant,
             # what transformers.js itself does differently, measured on the demo (see the format module)
-            "transformers_js": {"tokenizer": fmt.BROWSER_TOKENIZER_MISMATCHES, "truncation": fmt.TRUNCATION},
+            "transformers_js": {
+                "tokenizer_module": fmt.TOKENIZER_MODULE,
+                "tokenizer": fmt.BROWSER_TOKENIZER_MISMATCHES,
+                "truncation": fmt.TRUNCATION,
+            },
         },
     )
     names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
@@ -75,7 +80,8 @@ def _versions() -> dict:
 def _for_transformers_js(out: Path) -> None:
     """transformers.js (3.x) prepends U+2581 only when Metaspace says `add_prefix_space` (the field
     tokenizers wrote before `prepend_scheme`); without it every first word is split differently.
-    tokenizers still reads the file. Local-path keys transformers writes are dropped."""
+    tokenizers still reads the file. Local-path keys transformers writes are dropped. The app's
+    module for crest-edge's exact ids is written beside them."""
     import json
 
     path = out / "tokenizer.json"
@@ -91,3 +97,22 @@ def _for_transformers_js(out: Path) -> None:
     for key in ("is_local", "local_files_only"):
         settings.pop(key, None)
     config.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / fmt.TOKENIZER_MODULE).write_text(tokenizer_module(), encoding="utf-8")
+
+
+def tokenizer_module() -> str:
+    """transformers_js_tokenizer.js with crest-edge's grapheme tables and patterns filled in."""
+    import json
+
+    from crest_edge.tokenizer import graphemes, xlmr
+
+    values = {
+        "__GRAPHEME_TABLES__": graphemes.table_text(),
+        "__CLUSTER__": graphemes._CLUSTER,
+        "__REGION__": graphemes._REGION,
+        "__WHITESPACE__": xlmr._WHITESPACE.pattern,
+    }
+    text = (Path(__file__).parent / "transformers_js_tokenizer.js").read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace(name, json.dumps(value))
+    return text

@@ -1,7 +1,8 @@
 """The transformers.js package: the folder layout `pipeline('text-classification', path)` loads
 (config.json, tokenizer.json, tokenizer_config.json, onnx/model<suffix>.onnx, the suffix naming the
-dtype), plus crest-edge's own tokenizer file and `crest-edge.json`, so crest-edge runs the same graph
-with its onnx engine. The graph is the onnx format's, at the matching precision."""
+dtype), plus `crest_tokenizer.js` (the app installs it on the pipeline's tokenizer for crest-edge's
+ids), crest-edge's own tokenizer file and `crest-edge.json`, so crest-edge runs the same graph with
+its onnx engine. The graph is the onnx format's, at the matching precision."""
 
 NAME = "transformers-js"
 ONNX_DIR = "onnx"
@@ -19,6 +20,8 @@ REFUSED = {
 }
 PRECISION = {"q8": "int8", "q4": "int4", "fp16": "float16", "fp32": "float32"}
 HF_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json")
+# the ES module that gives transformers.js crest-edge's ids: useCrestTokenizer(pipeline.tokenizer)
+TOKENIZER_MODULE = "crest_tokenizer.js"
 AUTO: dict = {}  # no parity-gated selection: the app asks transformers.js for one dtype by name
 
 
@@ -27,18 +30,19 @@ def model_file(quant: str) -> str:
     return f"{ONNX_DIR}/{DTYPES[quant][1]}"
 
 
-# transformers.js's own tokenizer (from tokenizer.json) against crest-edge's, measured in headless
-# Chromium by tests/browser/test_transformers_js.py: its Precompiled normalizer walks characters, not
-# grapheme clusters, and it treats U+200D and some decomposed forms differently.
+# Token ids transformers.js gives against crest-edge's, measured in headless Chromium by
+# tests/browser/test_transformers_js.py on the demo: parity corpus (1,416 texts; the 200 are every 7th)
+# and the tokenizer test strings (3,174). With the package's TOKENIZER_MODULE installed on the
+# pipeline's tokenizer they are all equal. Without it, transformers.js's `Precompiled` normalizer (a
+# hard-coded approximation of nmt_nfkc, then JS NFKC, on characters, not grapheme clusters) and its
+# pre-tokenizer (JS whitespace, no Metaspace split) differ on decomposed (NFD) text and on
+# U+200B/U+200C/U+200D/U+2060 inside words, and the label flips on some of those texts.
 BROWSER_TOKENIZER_MISMATCHES = {
-    "test_strings": 145,  # of 3,174
-    "ids_of_200": 4,  # of 200 parity corpus texts (every 7th)
-    "label_flips_of_200": 2,  # both from those ids: decomposed Vietnamese, U+200D inside words
-    # the whole corpus (measured once, not in the test): 21 decomposed (NFD) texts, 20 with
-    # U+200B/U+200C/U+200D/U+2060 inside words; 17 of the 41 flip the demo's label
-    "ids_of_1416": 41,
-    "label_flips_of_1416": 17,
+    "with_crest_tokenizer": {"ids_of_1416": 0, "ids_of_200": 0, "test_strings": 0, "label_flips_of_200": 0},
+    "without_crest_tokenizer": {"ids_of_1416": 41, "ids_of_200": 4, "test_strings": 145, "label_flips_of_200": 2},
 }
-# transformers.js truncates the ids after adding <s> and </s> (the </s> is lost); crest-edge's `head`
-# keeps 510 pieces and </s>. Texts over 512 ids score differently (by up to 0.003 on the demo).
-TRUNCATION = "transformers.js: first 512 ids including <s>, without </s>; crest-edge head: <s> 510 pieces </s>"
+# transformers.js's own truncation cuts the ids after adding <s> and </s>, so </s> is lost.
+TRUNCATION = (
+    "with crest_tokenizer.js: crest-edge head, <s> 510 pieces </s>;"
+    " without: transformers.js's first 512 ids including <s>, without </s>"
+)

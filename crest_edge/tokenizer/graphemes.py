@@ -68,10 +68,14 @@ _GCB_TABLES = (
 )
 
 
+def table_text() -> str:
+    """The tables as "Name hex-range ..." lines (convert/transformers_js ships them to the browser)."""
+    return zlib.decompress(base64.b85decode("".join(_GCB_TABLES))).decode("ascii")
+
+
 def _load_tables() -> dict[str, list[tuple[int, int]]]:
-    text = zlib.decompress(base64.b85decode("".join(_GCB_TABLES))).decode("ascii")
     tables = {}
-    for line in text.splitlines():
+    for line in table_text().splitlines():
         name, *items = line.split()
         ranges = []
         for item in items:
