@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from crest_edge.errors import ArtifactError
 from crest_edge.formats import xlmr
 from crest_edge.formats.checkpoint import Checkpoint
@@ -52,3 +54,11 @@ def copy_tokenizer(checkpoint: Checkpoint, out: Path) -> str:
             shutil.copyfile(checkpoint.path / name, Path(out) / name)
             return name
     raise ArtifactError(f"{checkpoint.path}: no tokenizer ({' or '.join(TOKENIZER_FILES)})")
+
+
+def int8_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An embedding table as int8 rows and one float32 scale per row (row ~= int8 row * scale)."""
+    table = np.asarray(table, dtype=np.float32)
+    scale = np.abs(table).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0  # an all-zero row (<pad>) stays zero
+    return np.round(table / scale[:, None]).clip(-127, 127).astype(np.int8), scale.astype(np.float32)

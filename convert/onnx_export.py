@@ -23,6 +23,8 @@ from crest_edge.extras import require
 from crest_edge.formats.checkpoint import Checkpoint
 from crest_edge.formats.onnx import INPUTS, OUTPUT, SITE_NODES
 
+from .common import int8_rows
+
 OPSET = 17  # the first with LayerNormalization; every ORT >= 1.14 runs it
 TWO_GB = 2**31 - 1  # protobuf's limit: bigger models keep their weights in an external file
 
@@ -117,10 +119,7 @@ def embeddings_int8(model_proto):
         if node.op_type != "Gather" or node.input[0] not in tables or node.input[1] != INPUTS[0]:
             continue
         name, found = node.input[0], found + 1
-        table = numpy_helper.to_array(tables[name]).astype(np.float32)
-        scale = np.abs(table).max(axis=1) / 127.0
-        scale[scale == 0] = 1.0  # an all-zero row (<pad>) stays zero
-        rows = np.round(table / scale[:, None]).clip(-127, 127).astype(np.int8)
+        rows, scale = int8_rows(numpy_helper.to_array(tables[name]))
         graph.initializer.remove(tables.pop(name))
         graph.initializer.extend(
             [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .formats import ct2, gguf, onnx, transformers_js
+from .formats import ct2, gguf, onnx, openvino, transformers_js
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,7 @@ ENGINES = {
     "ct2": EngineSpec("ct2", "crest_edge.runtimes.ct2", "ct2", ("ctranslate2",), ct2.PACKAGES),
     "llamacpp": EngineSpec("llamacpp", "crest_edge.runtimes.llamacpp", "gguf", ("llama_cpp", "gguf"), gguf.PACKAGES),
     "onnx": EngineSpec("onnx", "crest_edge.runtimes.onnx", "onnx", ("onnxruntime", "onnx"), onnx.PACKAGES),
+    "openvino": EngineSpec("openvino", "crest_edge.runtimes.openvino", "openvino", ("openvino",), openvino.PACKAGES),
 }
 
 FORMATS = {
@@ -70,6 +71,16 @@ FORMATS = {
         "ONNX directory: model.onnx (head in the graph), tokenizer, crest-edge.json",
         onnx.AUTO,
     ),
+    "openvino": FormatSpec(
+        "openvino",
+        "openvino",
+        openvino.QUANTS,
+        openvino.REFUSED,
+        "crest_edge.convert.openvino",
+        False,
+        "OpenVINO directory: model.xml/.bin (encoder and head), embeddings.npy, tokenizer, crest-edge.json",
+        openvino.AUTO,
+    ),
     transformers_js.NAME: FormatSpec(
         transformers_js.NAME,
         "onnx",
@@ -86,9 +97,9 @@ ENGINE_FOR_FORMAT = {REFERENCE_FORMAT: "torch", **{name: spec.engine for name, s
 
 AUTO_PREFIX = "auto-"  # --quant auto-8bit: see crest_edge.autoquant
 
-DEVICES = ("auto", "cpu", "cuda", "metal")
-# Auto preference: a GPU first, then Apple's accelerators, then the CPU.
-DEVICE_ORDER = ("cuda", "metal", "coreml", "cpu")
+DEVICES = ("auto", "cpu", "cuda", "metal", "gpu", "npu")  # gpu, npu: OpenVINO's Intel GPUs and NPUs
+# Auto preference: a GPU first, then Apple's accelerators, then Intel's GPU and NPU, then the CPU.
+DEVICE_ORDER = ("cuda", "metal", "coreml", "gpu", "npu", "cpu")
 # ONNX Runtime reaches Apple's GPU/ANE through CoreML, which a user asks for as "metal".
 DEVICE_ALIASES = {"metal": ("metal", "coreml")}
 
@@ -117,6 +128,7 @@ TABLE_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet
 EXTRA_OF_MODULE = {
     **{module: spec.extra for spec in ENGINES.values() for module in spec.modules},
     "onnx_ir": "onnx",
+    "nncf": "openvino",
     "onnxruntime_extensions": "mobile",  # the tokenizer op of `convert --to onnx --with-tokenizer`
     "safetensors": "reference",
     "tokenizers": "reference",

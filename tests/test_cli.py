@@ -166,7 +166,11 @@ def test_doctor_json(capsys):
     assert code == 0
     report = json.loads(out)
     assert {"cpu", "engines", "python"} <= set(report)
-    assert set(report["engines"]) == {"torch", "ct2", "llamacpp", "onnx"}
+    assert set(report["engines"]) == {"torch", "ct2", "llamacpp", "onnx", "openvino"}
+    openvino = report["engines"]["openvino"]
+    if openvino["installed"]:  # each device OpenVINO lists, with what it computes in (AMX for the CPU)
+        assert "CPU" in openvino["device_capabilities"]
+        assert "AMX" in openvino["device_capabilities"]["CPU"]
 
 
 def test_empty_input_file(capsys, tiny_checkpoint, tmp_path):

@@ -11,6 +11,7 @@ A cached artifact is reused only if it opens and its manifest names the same sou
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -19,11 +20,21 @@ import tempfile
 from pathlib import Path
 
 from crest_edge.errors import ArtifactError, ConversionError, CrestEdgeError, DeviceError
-from crest_edge.registry import BENCH_DEFAULTS, DEVICE_ALIASES, ENGINE_FOR_FORMAT, ENGINES, FORMATS, quant_problem
+from crest_edge.registry import (
+    BENCH_DEFAULTS,
+    DEVICE_ALIASES,
+    ENGINE_FOR_FORMAT,
+    ENGINES,
+    EXTRA_OF_MODULE,
+    FORMATS,
+    quant_problem,
+)
 
-PEERS = ("torch", "onnx-plain")
-DEFAULT_PEERS = {"cpu": ("torch", "onnx-plain"), "cuda": ("torch",), "metal": ("torch",)}
+PEERS = ("torch", "onnx-plain", "openvino-raw", "openvino-nncf")
+CPU_PEERS = ("onnx-plain", "openvino-raw", "openvino-nncf")  # run on the CPU only
+DEFAULT_PEERS = {"cpu": PEERS, "cuda": ("torch",), "metal": ("torch",)}
 PLAIN_ONNX_DIR = "onnx-plain-int8"
+NNCF_DIR = "openvino-nncf-int8"
 
 
 def default_cache() -> Path:
@@ -112,7 +123,7 @@ def plan(backend: str, formats, peers, say=_stderr) -> tuple[list[tuple[str, str
         else:
             kept_formats.append((fmt, quant))
     for peer in peers if peers is not None else DEFAULT_PEERS[default_key]:
-        reason = why_not("torch") if peer == "torch" else _plain_onnx_problem(backend)
+        reason = why_not("torch") if peer == "torch" else _cpu_peer_problem(peer, backend)
         if reason:
             (fatal if peers is not None else skipped).append(f"{peer}: {reason}")
         else:
@@ -126,13 +137,13 @@ def plan(backend: str, formats, peers, say=_stderr) -> tuple[list[tuple[str, str
     return kept_formats, kept_peers
 
 
-def _plain_onnx_problem(backend: str) -> str | None:
+def _cpu_peer_problem(peer: str, backend: str) -> str | None:
     if backend in ("cuda", "metal"):
         return f"runs on the CPU only; use --peers torch with --backend {backend}"
-    try:
-        from . import peers  # noqa: F401
-    except ImportError as exc:
-        return f"the peer module is unavailable ({exc})"
+    needed = ("onnxruntime",) if peer == "onnx-plain" else ("openvino", "nncf")
+    missing = [m for m in needed if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"needs {', '.join(missing)} (pip install 'crest-edge[{EXTRA_OF_MODULE[missing[0]]}]')"
     return None
 
 
@@ -205,11 +216,25 @@ def ensure_artifact(source: Source, fmt: str, quant: str, cache: Path) -> Path:
     return convert(source.path, out, fmt, quant, force=True)
 
 
-def ensure_plain_onnx(source: Source, cache: Path) -> Path:
-    """The plain ONNX Runtime int8 peer (export + dynamic quantization, no fusion), cached."""
-    from .peers import export_plain_onnx_int8
+def ensure_peer(peer: str, source: Source, cache: Path) -> Path:
+    """The file a CPU peer runs (see peers.py), built once per source and cached."""
+    from . import peers
 
-    out = cache / source.key / PLAIN_ONNX_DIR
+    if peer == "onnx-plain":
+        plain = cache / source.key / PLAIN_ONNX_DIR
+        return _cached(plain, source, lambda out: peers.export_plain_onnx_int8(source.path, out))
+    # crest-edge's own fp32 ONNX (the legacy TorchScript export): the dynamo export of the plain ORT
+    # peer reads into OpenVINO, but its NNCF int8 IR fails OpenVINO 2026.4's constant folding at compile
+    fp32 = ensure_artifact(source, "onnx", "fp32", cache) / "model.onnx"
+    if peer == "openvino-raw":
+        return fp32
+    return _cached(
+        cache / source.key / NNCF_DIR, source, lambda out: peers.export_openvino_nncf_int8(fp32, source.path, out)
+    )
+
+
+def _cached(out: Path, source: Source, build) -> Path:
+    """`build(out)`'s result, remembered in `out`.json with the source's digest."""
     marker = out.with_suffix(".json")
     if marker.is_file():
         built = Path(json.loads(marker.read_text(encoding="utf-8"))["path"])
@@ -218,7 +243,7 @@ def ensure_plain_onnx(source: Source, cache: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    built = Path(export_plain_onnx_int8(source.path, out)).resolve()
+    built = Path(build(out)).resolve()
     marker.write_text(json.dumps({"path": str(built), "sha256": source.sha256}) + "\n", encoding="utf-8")
     return built
 

@@ -23,7 +23,12 @@ PACKAGES = (
     "onnxruntime-gpu",
     "onnx",
 )
-PEER_LABELS = {"torch": "transformers fp32 (peer)", "onnx-plain": "plain ORT int8 (peer)"}
+PEER_LABELS = {
+    "torch": "transformers fp32 (peer)",
+    "onnx-plain": "plain ORT int8 (peer)",
+    "openvino-raw": "OpenVINO, fp32 ONNX as read (peer)",
+    "openvino-nncf": "OpenVINO + NNCF int8, defaults (peer)",
+}
 
 
 def derive(configs: list[dict]) -> None:
@@ -59,6 +64,27 @@ def fastest(configs: list[dict], workloads) -> dict[str, str]:
         if timed:
             best[f"{batch}x{length}"] = min(timed)[1]
     return best
+
+
+def against_peers(configs: list[dict], workloads) -> dict[str, dict]:
+    """Per workload, crest-edge's fastest configuration against the fastest peer, on the raw engine call
+    (the engine's median ms; the peers' runners pad and call their session the same way):
+    {"1x128": {"fastest": name, "best_peer": name, "ratio": peer ms / crest-edge ms}}."""
+    found = {}
+    for batch, length in workloads:
+        timed = [
+            (w["engine_median_ms"], c["name"])
+            for c in configs
+            if not c.get("error")
+            for w in c.get("workloads", [])
+            if (w["batch"], w["length"]) == (batch, length)
+        ]
+        ours = [t for t in timed if t[1] not in PEER_LABELS]
+        peers = [t for t in timed if t[1] in PEER_LABELS]
+        if ours and peers:
+            (ms, name), (peer_ms, peer) = min(ours), min(peers)
+            found[f"{batch}x{length}"] = {"fastest": name, "best_peer": peer, "ratio": peer_ms / ms}
+    return found
 
 
 def _cpu_model() -> str:
@@ -186,6 +212,21 @@ def markdown(report: dict) -> str:
             "## Fastest format on this machine",
             "",
             "; ".join(f"{w.replace('x', ' × ')} tokens: **{name}**" for w, name in best.items()),
+        ]
+    versus = against_peers(report["configs"], meta["workloads"])
+    if versus:
+        lines += [
+            "",
+            "## Against the best peer (raw engine call, median)",
+            "",
+            "| workload | crest-edge's fastest | best peer | × faster |",
+            "|---|---|---|---:|",
+            *(
+                f"| {w.replace('x', ' × ')} | {v['fastest']} | {label({'name': v['best_peer']})} | {v['ratio']:.2f}× |"
+                for w, v in versus.items()
+            ),
+            "",
+            "Whether that format passes its gates is `crest-edge parity`'s to say (the manifest's `parity`).",
         ]
     for batch, length in meta["workloads"]:
         lines += [

@@ -16,7 +16,7 @@ from crest_edge.errors import CrestEdgeError
 from crest_edge.registry import ENGINE_FOR_FORMAT
 
 from . import artifacts as A
-from .report import derive, fastest, machine, versions
+from .report import against_peers, derive, fastest, machine, versions
 
 DEFAULT_BATCH = (1, 8, 32)
 DEFAULT_LENGTHS = (16, 128, 512)
@@ -65,12 +65,12 @@ def _spec(base: dict, name: str, quant: str | None, source, cache: Path) -> dict
     """What a worker needs to run one configuration; converts (or finds cached) its artifact."""
     if name == "torch":
         return dict(base, name="torch", kind="guard", engine="torch", path=str(source.path))
-    if name == "onnx-plain":
-        path = A.ensure_plain_onnx(source, cache)
+    if name in A.CPU_PEERS:
+        path = A.ensure_peer(name, source, cache)
         return dict(
             base,
-            name="onnx-plain",
-            kind="onnx-plain",
+            name=name,
+            kind="peer",
             path=str(path),
             tokenizer=str(source.path),
             size_dir=str(path if path.is_dir() else path.parent),
@@ -182,6 +182,7 @@ def run_bench(
         "versions": versions(),
         "configs": configs,
         "fastest": fastest(configs, workloads),
+        "against_peers": against_peers(configs, workloads),
     }
 
 

@@ -156,12 +156,16 @@ def measure(guard_call, engine_call, repeat: int, warmup: int, budget_s: float) 
 
 def open_config(spec: dict):
     """(classify(texts), engine_logits(ids), tokenizer, info dict, close) for the spec's artifact or peer."""
-    if spec["kind"] == "onnx-plain":
-        from crest_edge.benchmark.peers import PlainOnnxRunner
+    if spec["kind"] == "peer":
+        from crest_edge.benchmark import peers
         from crest_edge.tokenizer import load_tokenizer
 
         tokenizer = load_tokenizer(spec["tokenizer"])
-        runner = PlainOnnxRunner(spec["path"], spec.get("threads"))
+        if spec["name"] == "onnx-plain":
+            runner = peers.PlainOnnxRunner(spec["path"], spec.get("threads"))
+        else:
+            precision = "int8 (NNCF)" if spec["name"] == "openvino-nncf" else "fp32 as read"
+            runner = peers.OpenVinoPeerRunner(spec["path"], spec.get("threads"), precision)
         ids_of = lambda texts: [[BOS_ID, *tokenizer.encode(t), EOS_ID] for t in texts]  # noqa: E731
         info = getattr(runner, "info", None)
         described = {
@@ -196,7 +200,7 @@ def run(spec: dict, emit) -> dict:
 
     result = {"name": spec["name"], "rss_start_mb": rss_mb()}
     t0 = time.perf_counter()
-    if spec["kind"] != "onnx-plain":
+    if spec["kind"] != "peer":
         adapter(spec["engine"]).devices()  # imports the engine library: part of an honest cold load
     result["import_s"] = time.perf_counter() - t0
     classify, engine_logits, tokenizer, info, close = open_config(spec)

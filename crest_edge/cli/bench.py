@@ -61,7 +61,11 @@ def add_parser(sub) -> None:
         + "; cuda: "
         + ",".join(BENCH_DEFAULTS["cuda"]),
     )
-    p.add_argument("--peers", help="torch, onnx-plain or none (default: torch,onnx-plain; torch on a GPU)")
+    p.add_argument(
+        "--peers",
+        help="torch, onnx-plain, openvino-raw, openvino-nncf or none (default: all four on the CPU, those installed; "
+        "torch on a GPU)",
+    )
     p.add_argument("--batch", type=_int_list, default=list(DEFAULT_BATCH), help="batch sizes (default 1,8,32)")
     p.add_argument(
         "--lengths",

@@ -2,6 +2,7 @@
 project corpus (the check CTranslate2's own tests make, with one tolerance per precision)."""
 
 import pytest
+from openvino_marks import marks_for
 
 from crest_edge.parity import check_candidate, make_report
 from crest_edge.parity.report import failures
@@ -10,7 +11,11 @@ from crest_edge.registry import FORMATS
 THREADS = 1  # as in conftest.py
 
 # every --quant the converters offer; CT2 types this CPU cannot compute in are skipped, with the reason
-TARGETS = [(fmt, quant) for fmt, spec in FORMATS.items() for quant in spec.quants]
+TARGETS = [
+    pytest.param(fmt, quant, marks=marks_for(fmt, quant), id=f"{fmt}-{quant}")
+    for fmt, spec in FORMATS.items()
+    for quant in spec.quants
+]
 pytestmark = pytest.mark.slow
 
 
@@ -25,7 +30,7 @@ def skip_reason(to: str, quant: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("to,quant", TARGETS, ids=[f"{t}-{q}" for t, q in TARGETS])
+@pytest.mark.parametrize("to,quant", TARGETS)
 def test_artifact_passes_its_gates(to, quant, build_artifact, parity_reference):
     reason = skip_reason(to, quant)
     if reason:

@@ -3,6 +3,7 @@
 quantized in its manifest."""
 
 import pytest
+from openvino_marks import marks_for
 from quant_helpers import target_id
 
 from crest_edge.formats.artifact import open_artifact
@@ -17,9 +18,12 @@ CT2_INT8_FAILS = pytest.mark.xfail(
 )
 TARGETS = [
     pytest.param(
-        fmt, quant, marks=CT2_INT8_FAILS if fmt == "ct2" and quant.startswith("int8") else (), id=f"{fmt}-{quant}"
+        fmt,
+        quant,
+        marks=CT2_INT8_FAILS if fmt == "ct2" and quant.startswith("int8") else marks_for(fmt, quant),
+        id=f"{fmt}-{quant}",
     )
-    for fmt in ("onnx", "ct2")
+    for fmt in ("onnx", "ct2", "openvino")
     for quant in FORMATS[fmt].quants
 ]
 pytestmark = pytest.mark.slow
@@ -33,7 +37,11 @@ def test_passes_its_gates_on_the_stress_checkpoint(fmt, quant, stress_artifacts,
     assert entry["passed"], "\n".join(failures(make_report(stress_reference, [entry])))
 
 
-@pytest.mark.parametrize("target", [("onnx", "int8"), ("onnx", "int4"), ("ct2", "int8")], ids=target_id)
+@pytest.mark.parametrize(
+    "target",
+    [("onnx", "int8"), ("onnx", "int4"), ("ct2", "int8"), ("openvino", "int8"), ("openvino", "int4")],
+    ids=target_id,
+)
 def test_manifest_records_the_method(target, stress_artifacts):
     method = open_artifact(stress_artifacts(*target)).manifest.quantization_recipe
     assert method, f"{target}: no quantization_recipe in the manifest"

@@ -1,0 +1,66 @@
+"""The OpenVINO artifact: a directory with OpenVINO IR (`model.xml`, `model.bin`: the encoder and the
+classification head), the word-embedding table beside it (`embeddings.npy`, with `embedding_scales.npy`
+when it is int8), the tokenizer and `crest-edge.json`.
+
+The embedding lookup stays outside the graph: XLM-R's table is 192M of its 278M weights, and OpenVINO's
+CPU plugin expands an in-graph table to float32 at compile time (measured on base: 1.8 GB peak, 1.1 GB
+held, for an NNCF int8 IR of 280 MB). Read with numpy's mmap, only the rows a text uses are in memory.
+The graph takes `inputs_embeds` (float32 [batch, length, hidden], the rows of the table) and
+`attention_mask`, right-padded, and returns `logits`.
+
+Shapes stay dynamic. Static shapes (one compiled model per batch x length) measured on base, NNCF int8,
+2 cores with AMX: 1x16 6.1 -> 5.0 ms, 1x128 18.2 -> 16.7 ms, 32x64 175 -> 174 ms, for a peak RSS of
+2.97 GB against 1.80 GB with three shapes compiled: not worth the memory on the devices this is for.
+"""
+
+NAME = "openvino"
+MODEL_FILE = "model.xml"
+WEIGHTS_FILE = "model.bin"
+EMBEDDINGS_FILE = "embeddings.npy"  # float32 (fp32), float16 (bf16) or int8 (int8, int4) [vocab, hidden]
+EMBEDDING_SCALES_FILE = "embedding_scales.npy"  # float32 [vocab]: row scale of an int8 table
+INPUTS = ("inputs_embeds", "attention_mask")
+OUTPUT = "logits"
+PACKAGES = ("openvino", "nncf")
+
+QUANTS = {"fp32": "fp32", "bf16": "16-bit", "int8": "8-bit", "int4": "4-bit"}
+REFUSED = {
+    **{q: f"--quant {q}: OpenVINO's 16-bit CPU compute is bfloat16; use --quant bf16" for q in ("fp16", "float16")},
+    **{q: f"--quant {q}: use --quant int4 (NNCF 4-bit weights) for OpenVINO" for q in ("q4_0", "q4_k_m", "nf4")},
+    "q8_0": "--quant q8_0 is a GGUF type: use --to openvino --quant int8",
+}
+AUTO = {"8-bit": (("int8", {}),), "4-bit": (("int4", {}),)}
+
+# --quant -> the embedding table's storage, and OpenVINO's INFERENCE_PRECISION_HINT for the graph.
+# The hint is a request: the adapter reports what the compiled model says it runs at (a CPU without
+# bf16 gives f32 for "bf16"), and the parity class follows the coarser of the two.
+EMBEDDINGS = {"fp32": "float32", "bf16": "float16", "int8": "int8", "int4": "int8"}
+PRECISION_HINT = {"fp32": "f32", "bf16": "bf16", "int8": "f32", "int4": "f32"}
+# The engine's precision names -> the names the rest of crest-edge reports
+REPORTED_PRECISION = {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}
+
+# How int8 and int4 are made (convert/openvino.py). int8: nncf.quantize, transformer preset, static
+# activation scales calibrated on the seed corpus, NNCF's SmoothQuant (its default alpha), full bias
+# correction; the attention score MatMuls (Q.K^T, softmax.V) and the head stay float. Measured on the
+# outlier stress checkpoint, parity corpus (agreement / max |dp|; 8-bit gate 99.5% / 0.05), float ops
+# in f32: NNCF defaults 99.72% / 0.259; attention MatMuls float 99.93% / 0.052; + Q/K/V float 0.070;
+# + FFN-down float 0.088; SmoothQuant off 0.249, alpha 0.8 0.119; + full bias correction 99.93% /
+# 0.046 (passes; demo 99.72% / 0.048). With float ops in bf16 (OpenVINO's default on AMX) the demo
+# alone fails (0.071).
+# int4: nncf.compress_weights, 4-bit symmetric weights in groups of 32, 10% of the weights (the most
+# sensitive, NNCF's choice) kept int8, scales estimated on the seed corpus. Stress (4-bit gate 98% /
+# 0.15): data-free 98.73% / 0.206; AWQ alone the same; GPTQ 0.182; scale estimation 99.36% / 0.123
+# (demo 0.151: fails); groups of 16 + scale estimation 0.158; ratio 0.9 + scale estimation 99.36% /
+# 0.121 (demo 99.93% / 0.035): both pass. all_layers (embeddings and head too) fell to 94%.
+ATTENTION_AND_HEAD = (r".*attention\.self/aten::matmul.*", r".*classifier\.classifier.*")
+RECIPES = {
+    "int8": {
+        "calibration_texts": 256,
+        "smooth_quant_alpha": None,
+        "fast_bias_correction": False,
+        "ignored": ATTENTION_AND_HEAD,
+    },
+    "int4": {"mode": "int4_sym", "group_size": 32, "ratio": 0.9, "data_aware": ("scale_estimation",)},
+}
+
+# Devices OpenVINO names (CPU, GPU, GPU.1, NPU) -> crest-edge's device names, best first for "auto".
+DEVICES = {"gpu": "GPU", "npu": "NPU", "cpu": "CPU"}
