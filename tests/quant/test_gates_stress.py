@@ -16,11 +16,24 @@ from crest_edge.registry import FORMATS
 CT2_INT8_FAILS = pytest.mark.xfail(
     strict=True, reason="ct2 int8: max |dp| 0.093 on the stress checkpoint; no rescaling CT2's graph can carry helps"
 )
+# CTranslate2's int16 (Intel CPUs only, so skipped on AMD) fails the 16-bit gate on the stress checkpoint:
+# measured on an Intel Xeon with AMX, 99.79% agreement, max |dp| 0.062 (gate 99.9% / 0.01).
+CT2_INT16_FAILS = pytest.mark.xfail(strict=False, reason="ct2 int16: max |dp| 0.062 on the stress checkpoint (Intel)")
+
+
+def _marks(fmt, quant):
+    if fmt == "ct2" and quant.startswith("int8"):
+        return CT2_INT8_FAILS
+    if (fmt, quant) == ("ct2", "int16"):
+        return CT2_INT16_FAILS
+    return marks_for(fmt, quant)
+
+
 TARGETS = [
     pytest.param(
         fmt,
         quant,
-        marks=CT2_INT8_FAILS if fmt == "ct2" and quant.startswith("int8") else marks_for(fmt, quant),
+        marks=_marks(fmt, quant),
         id=f"{fmt}-{quant}",
     )
     for fmt in ("onnx", "ct2", "openvino")
