@@ -82,18 +82,52 @@ def _write_table(out: Path, table: np.ndarray, dtype: str) -> None:
 
 
 def _trace(model, hidden: int):
-    """The classifier as an OpenVINO model with inputs (inputs_embeds, attention_mask) and output logits."""
+    """The classifier as an OpenVINO model with inputs (inputs_embeds, attention_mask) and output logits.
+
+    The last layer is computed for <s>'s row only (ClsOnlyLayer): the head reads nothing else, so the
+    other rows of its query, attention output and FFN are work thrown away. `model` loses its last layer
+    to the wrapper; the caller drops it after tracing."""
     torch = require("torch", "the openvino converter")
     ov = require("openvino", "the openvino converter")
 
     class FromEmbeddings(torch.nn.Module):
         def __init__(self, classifier):
             super().__init__()
+            encoder = classifier.roberta.encoder
+            self.cls_layer = ClsOnlyLayer(encoder.layer[-1], classifier.config.num_attention_heads)
+            encoder.layer = encoder.layer[:-1]
             self.classifier = classifier
 
         def forward(self, inputs_embeds, attention_mask):
             # right padding: the positions transformers derives for embeddings equal those of ids
-            return self.classifier(inputs_embeds=inputs_embeds, attention_mask=attention_mask).logits
+            hidden = self.classifier.roberta(inputs_embeds=inputs_embeds, attention_mask=attention_mask)[0]
+            return self.classifier.classifier(self.cls_layer(hidden, attention_mask))
+
+    class ClsOnlyLayer(torch.nn.Module):
+        """One XLM-R layer (post-norm) whose output is <s>'s row alone: keys and values from every row."""
+
+        def __init__(self, layer, heads: int):
+            super().__init__()
+            self.layer, self.heads = layer, heads
+
+        def forward(self, hidden, attention_mask):
+            attention, size = self.layer.attention.self, hidden.shape[-1] // self.heads
+
+            def split(x):  # [batch, rows, hidden] -> [batch, heads, rows, size]
+                return x.reshape(x.shape[0], x.shape[1], self.heads, size).transpose(1, 2)
+
+            query, key, value = (
+                split(attention.query(hidden[:, :1])),
+                split(attention.key(hidden)),
+                split(attention.value(hidden)),
+            )
+            padding = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+            scores = torch.matmul(query, key.transpose(-1, -2)) / size**0.5 + padding
+            context = torch.matmul(scores.softmax(-1), value).transpose(1, 2).reshape(hidden.shape[0], 1, -1)
+            out = self.layer.attention.output
+            mixed = out.LayerNorm(out.dense(context) + hidden[:, :1])
+            ffn = self.layer.output
+            return ffn.LayerNorm(ffn.dense(self.layer.intermediate(mixed)) + mixed)
 
     example = {"inputs_embeds": torch.zeros(2, 7, hidden), "attention_mask": torch.ones(2, 7, dtype=torch.int64)}
     shapes = [ov.PartialShape([-1, -1, hidden]), ov.PartialShape([-1, -1])]

@@ -8,6 +8,8 @@ really runs the graph's float parts at, e.g. bfloat16 on a CPU with AMX or AVX51
 
 from __future__ import annotations
 
+import queue
+
 import numpy as np
 
 from crest_edge.errors import ArtifactError, DeviceError
@@ -59,6 +61,7 @@ class OpenVinoEngine:
         if not set(fmt.INPUTS) <= names:
             raise ArtifactError(f"{path}: expected inputs {', '.join(fmt.INPUTS)}; it has {', '.join(sorted(names))}")
         self._compiled = compiled
+        self._idle = queue.SimpleQueue()  # infer requests not in use; see logits()
         self._pad_id = int(artifact.manifest.model.get("pad_token_id", 1))
         float_part = float_precision(compiled)
         precision = quant if quant in ("int8", "int4") else float_part
@@ -72,12 +75,21 @@ class OpenVinoEngine:
         if int(ids.max()) >= self._table.vocab_size:
             raise ArtifactError(f"token id {int(ids.max())} is outside the embedding table ({self._table.vocab_size})")
         mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
-        # a request per call: compiled models are thread-safe, infer requests are not
-        result = compiled.create_infer_request().infer({fmt.INPUTS[0]: self._table.rows(ids), fmt.INPUTS[1]: mask})
-        return np.asarray(result[compiled.output(fmt.OUTPUT)], dtype=np.float32)
+        # Infer requests are not thread-safe and creating one per call costs its buffers each time: each
+        # call takes an idle one (or makes one), so concurrent calls never share a request.
+        try:
+            request = self._idle.get_nowait()
+        except queue.Empty:
+            request = compiled.create_infer_request()
+        try:
+            result = request.infer({fmt.INPUTS[0]: self._table.rows(ids), fmt.INPUTS[1]: mask})
+            return np.array(result[compiled.output(fmt.OUTPUT)], dtype=np.float32)
+        finally:
+            self._idle.put(request)
 
     def close(self) -> None:
         self._compiled = None
+        self._idle = queue.SimpleQueue()
 
 
 def open_engine(artifact, device: str, threads: int | None = None) -> OpenVinoEngine:

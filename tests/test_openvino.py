@@ -66,6 +66,29 @@ def test_padding_is_never_attended(build_artifact):
     np.testing.assert_allclose(engine.logits(seqs), alone, atol=1e-4)
 
 
+def test_the_last_layer_computes_the_first_row_only(build_artifact):
+    import openvino as ov
+
+    model = ov.Core().read_model(str(build_artifact("openvino", "fp32") / fmt.MODEL_FILE))
+    names = {op.get_friendly_name(): op for op in model.get_ops() if op.get_type_name() == "MatMul"}
+    last = [op for name, op in names.items() if "cls_layer" in name and "intermediate.dense" in name]
+    assert len(last) == 1
+    assert last[0].get_output_partial_shape(0)[1].get_max_length() == 1  # one row per text, whatever its length
+
+
+def test_concurrent_calls_get_their_own_results(build_artifact):
+    from concurrent.futures import ThreadPoolExecutor
+
+    artifact = open_artifact(build_artifact("openvino", "int8"))
+    engine = ov_rt.open_engine(artifact, "cpu", threads=1)
+    batches = [sequences(artifact, [text] * (1 + i % 3)) for i, text in enumerate(TEXTS * 4)]
+    serial = [engine.logits(batch) for batch in batches]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(engine.logits, batches))
+    for alone, concurrent in zip(serial, together):
+        np.testing.assert_array_equal(alone, concurrent)
+
+
 @pytest.mark.parametrize("device", ["gpu", "npu"])
 def test_an_absent_device_fails_with_what_is_there(device, build_artifact):
     if device in ov_rt.devices():
