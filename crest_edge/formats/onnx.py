@@ -39,8 +39,11 @@ SITE_NODES = {
 #   int8 dynamic (0.2.0) 99.58% / 0.199; static 99.58% / 0.219; static + smoothing alpha 0.5 99.79% /
 #   0.166, 0.8 99.93% / 0.071, 0.9 99.72% / 0.070; alpha 0.8 with ffn_down float 0.084, with ffn_up float
 #   0.073, with Q/K/V float 100% / 0.042 (passes); 8-bit MatMulNBits (blockwise activations) 0.067, with
-#   smoothing 0.053. int4 (4-bit gate 98% / 0.15): plain 99.86% / 0.138, smoothing alpha 0.5 0.176, 0.8
-#   99.79% / 0.105.
+#   smoothing 0.053; static QDQ with only Q/K/V as 8-bit MatMulNBits (block 32) 100% / 0.052, block 16
+#   0.054, without smoothing Q/K/V 0.064. int4 (4-bit gate 98% / 0.15): plain 99.86% / 0.138, smoothing
+#   alpha 0.5 0.176, 0.8 99.79% / 0.105.
+# Cost of the int8 recipe on `synth --shape base --outliers` (bench/outliers-base-cpu.md): 1.3-1.7x the
+# time of plain dynamic int8 and 351 MB against 280, mostly the Q/K/V MatMuls the gate needs in float32.
 # int4's block 32 kept 99.9% agreement on the demo model, 64 and 128 fell to 99.6-99.7% (and max |dp|
 # from 0.05 to 0.10) for 10-30% less time; accuracy level 4 (int8 activations) was 2x faster than fp32.
 SMOOTH_ALL = (0.8, ("qkv", "attention_out", "ffn_up", "ffn_down"))
