@@ -36,6 +36,7 @@ from . import onnx_ort, onnx_tokenizer
 from .activations import SITES, input_absmax
 from .calibration import SOURCE, calibration_sequences
 from .common import base_manifest, copy_tokenizer
+from .outlier_split import outlier_channels, split_qkv
 from .smoothing import smooth
 
 FP32_TOLERANCE = 1e-3  # a float32 export further than this from transformers is broken, not imprecise
@@ -59,11 +60,23 @@ def write(
     with tempfile.TemporaryDirectory(prefix=".onnx-work.", dir=out.parent) as work:
         model = E.load_torch_model(checkpoint)
         inputs, reference = E.check_inputs(model)  # the unmodified model's logits: smoothing must keep them
+        measured = recipe.get("smoothing") or recipe.get("qkv_outliers")
+        absmax = input_absmax(checkpoint, tensors, calibration) if measured else {}
+        input_scales = {}
         if recipe.get("smoothing"):
             alpha, sites = recipe["smoothing"]
-            smoothed = smooth(tensors, input_absmax(checkpoint, tensors, calibration), alpha, sites)
+            smoothed = smooth(tensors, absmax, alpha, sites)
             E.smooth_torch_model(model, smoothed)
             method["smoothing"] = smoothed.describe()
+            input_scales = smoothed.input_scales
+        if recipe.get("qkv_outliers"):
+            channels = _qkv_outliers(checkpoint.num_layers, absmax, input_scales, recipe)
+            split_qkv(model, channels)
+            method["qkv_outliers"] = {
+                **recipe["qkv_outliers"],
+                "computed": "float32, apart from the int8 MatMul",
+                "channels": {str(layer): found for layer, found in channels.items()},
+            }
         exported = E.export(model, Path(work) / fmt.MODEL_FILE)
         del model
         gc.collect()  # quantizing base holds several copies of the graph; the torch weights can go
@@ -98,6 +111,19 @@ def write(
     return out
 
 
+def _qkv_outliers(layers: int, absmax, input_scales, recipe) -> dict[int, list[int]]:
+    """Each layer's Q/K/V input channels to compute apart (convert/outlier_split.py), from the calibrated
+    max |x| as the quantized MatMul will see it: after smoothing's factor, which scales a channel's max
+    by itself. Layers whose Q/K/V stay float are left out."""
+    rule, kept = recipe["qkv_outliers"], recipe["float_layers"].get("qkv", ())
+    channels = {}
+    for layer in range(layers):
+        if layer not in kept:
+            seen = absmax[layer, "qkv"] * input_scales.get((layer, "qkv"), 1.0)
+            channels[layer] = outlier_channels(seen, rule["ratio"], rule["most"])
+    return channels
+
+
 def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str, recipe: dict, calibration) -> dict:
     """Write `target` at `quant`; return what the manifest should record about how."""
     onnx = require("onnx", "the onnx converter")
@@ -109,8 +135,7 @@ def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str, rec
         return {}
     model = E.embeddings_int8(onnx.load(str(exported)))
     if quant == "int8":
-        quantized = [s for s in SITES if s not in recipe["keep_float"]]
-        nodes = E.site_nodes(model, checkpoint.num_layers, quantized)
+        nodes = E.site_nodes(model, checkpoint.num_layers, SITES, recipe["float_layers"])
         staged = E.save(model, exported.with_name("embeddings-int8.onnx"))
         if recipe["activations"] == "static":
             E.quantize_int8_static(staged, target, calibration, nodes, checkpoint.pad_id)
@@ -122,7 +147,7 @@ def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str, rec
             "calibration": {"corpus": SOURCE, "texts": len(calibration), "ranges": "min/max"}
             if recipe["activations"] == "static"
             else None,
-            "kept_float": list(recipe["keep_float"]),
+            "kept_float": {site: list(layers) for site, layers in recipe["float_layers"].items()},
         }
     if quant == "int4":
         E.quantize_nbits(model, target, recipe)

@@ -231,9 +231,16 @@ def quantize_nbits(model_proto, dst: Path, recipe: dict) -> Path:
     return save(quantizer.model.model, dst)
 
 
-def site_nodes(model_proto, layers: int, sites) -> list[str]:
-    """The names of the MatMul nodes that read `sites` (crest_edge.formats.onnx.SITE_NODES) in every layer."""
-    patterns = [re.compile(SITE_NODES[site].format(layer=layer)) for site in sites for layer in range(layers)]
+def site_nodes(model_proto, layers: int, sites, float_layers=None) -> list[str]:
+    """The names of the MatMul nodes that read `sites` (crest_edge.formats.onnx.SITE_NODES) in every layer,
+    except the layers `float_layers` (site -> layers) names for a site."""
+    float_layers = float_layers or {}
+    patterns = [
+        re.compile(SITE_NODES[site].format(layer=layer))
+        for site in sites
+        for layer in range(layers)
+        if layer not in float_layers.get(site, ())
+    ]
     return [n.name for n in model_proto.graph.node if n.op_type == "MatMul" and any(p.search(n.name) for p in patterns)]
 
 
