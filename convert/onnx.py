@@ -7,6 +7,8 @@
 | int8    | QDQ: int8 MatMul weights per channel, activation scales calibrated on the seed corpus     |
 | int4    | 4-bit weight-only MatMulNBits (block 32, int8 compute)                                   |
 
+Every graph computes its last layer for `<s>`'s row only (convert/cls_row.py), the only row the head reads.
+
 How int8 and int4 are lowered (smoothing, calibration, layers kept at higher precision) is the
 format's fact, crest_edge.formats.onnx.RECIPES; the manifest records the recipe used.
 
@@ -35,6 +37,7 @@ from . import onnx_export as E
 from . import onnx_ort, onnx_tokenizer
 from .activations import SITES, input_absmax
 from .calibration import SOURCE, calibration_sequences
+from .cls_row import cls_row_last_layer
 from .common import base_manifest, copy_tokenizer
 from .outlier_split import outlier_channels, split_qkv
 from .smoothing import smooth
@@ -60,6 +63,7 @@ def write(
     with tempfile.TemporaryDirectory(prefix=".onnx-work.", dir=out.parent) as work:
         model = E.load_torch_model(checkpoint)
         inputs, reference = E.check_inputs(model)  # the unmodified model's logits: smoothing must keep them
+        cls_row_last_layer(model)
         measured = recipe.get("smoothing") or recipe.get("qkv_outliers")
         absmax = input_absmax(checkpoint, tensors, calibration) if measured else {}
         input_scales = {}
@@ -94,7 +98,9 @@ def write(
     manifest = base_manifest(
         checkpoint, fmt.NAME, quant, *fmt.PACKAGES, *(onnx_text.PACKAGES if with_tokenizer else ())
     )
-    manifest.model.update(opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT)
+    manifest.model.update(
+        opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT, last_layer="<s> row only"
+    )
     manifest.model["conversion_check"] = {
         "reference": "transformers float32",
         "sequences": int(sum(len(i) for i, _ in inputs)),

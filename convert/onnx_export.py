@@ -235,13 +235,17 @@ def site_nodes(model_proto, layers: int, sites, float_layers=None) -> list[str]:
     """The names of the MatMul nodes that read `sites` (crest_edge.formats.onnx.SITE_NODES) in every layer,
     except the layers `float_layers` (site -> layers) names for a site."""
     float_layers = float_layers or {}
-    patterns = [
-        re.compile(SITE_NODES[site].format(layer=layer))
-        for site in sites
-        for layer in range(layers)
-        if layer not in float_layers.get(site, ())
-    ]
-    return [n.name for n in model_proto.graph.node if n.op_type == "MatMul" and any(p.search(n.name) for p in patterns)]
+    matmuls = [n.name for n in model_proto.graph.node if n.op_type == "MatMul"]
+    found = []
+    for site in sites:
+        for layer in range(layers):
+            if layer not in float_layers.get(site, ()):
+                pattern = re.compile(SITE_NODES[site].format(layer=layer))
+                named = [name for name in matmuls if pattern.search(name)]
+                if not named:  # a renamed module would otherwise stay float32 without a word
+                    raise ConversionError(f"no MatMul of layer {layer}'s {site} in the exported graph")
+                found += named
+    return [name for name in matmuls if name in set(found)]
 
 
 def smooth_torch_model(model, smoothed) -> None:

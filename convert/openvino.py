@@ -20,6 +20,7 @@ from crest_edge.formats.openvino_ir import EmbeddingTable, compile_config
 
 from . import onnx_export as E
 from .calibration import SOURCE, calibration_sequences
+from .cls_row import cls_row_last_layer
 from .common import base_manifest, copy_tokenizer, int8_rows
 
 FP32_TOLERANCE = 1e-3  # as for ONNX: a float32 IR further than this from transformers is broken
@@ -44,7 +45,7 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
         raise ConversionError(f"the traced graph's logits differ from transformers' by {fp32_diff:.3g}; it is broken")
     recipe, method = fmt.RECIPES.get(quant, {}), {}
     if quant == "int8":
-        graph, method = _quantize_int8(graph, table, calibration_sequences(checkpoint), recipe)
+        graph, method = _quantize_int8(graph, table, calibration_sequences(checkpoint), recipe, checkpoint.num_layers)
     elif quant == "int4":
         graph, method = _compress_int4(graph, table, calibration_sequences(checkpoint), recipe)
     # float32 storage for bf16 too: bf16 is a compile-time mode, and fp16 storage measured worse on the demo
@@ -82,52 +83,20 @@ def _write_table(out: Path, table: np.ndarray, dtype: str) -> None:
 
 
 def _trace(model, hidden: int):
-    """The classifier as an OpenVINO model with inputs (inputs_embeds, attention_mask) and output logits.
-
-    The last layer is computed for <s>'s row only (ClsOnlyLayer): the head reads nothing else, so the
-    other rows of its query, attention output and FFN are work thrown away. `model` loses its last layer
-    to the wrapper; the caller drops it after tracing."""
+    """The classifier as an OpenVINO model with inputs (inputs_embeds, attention_mask) and output logits,
+    its last layer computed for <s>'s row only (convert/cls_row.py)."""
     torch = require("torch", "the openvino converter")
     ov = require("openvino", "the openvino converter")
+    cls_row_last_layer(model)
 
     class FromEmbeddings(torch.nn.Module):
         def __init__(self, classifier):
             super().__init__()
-            encoder = classifier.roberta.encoder
-            self.cls_layer = ClsOnlyLayer(encoder.layer[-1], classifier.config.num_attention_heads)
-            encoder.layer = encoder.layer[:-1]
             self.classifier = classifier
 
         def forward(self, inputs_embeds, attention_mask):
             # right padding: the positions transformers derives for embeddings equal those of ids
-            hidden = self.classifier.roberta(inputs_embeds=inputs_embeds, attention_mask=attention_mask)[0]
-            return self.classifier.classifier(self.cls_layer(hidden, attention_mask))
-
-    class ClsOnlyLayer(torch.nn.Module):
-        """One XLM-R layer (post-norm) whose output is <s>'s row alone: keys and values from every row."""
-
-        def __init__(self, layer, heads: int):
-            super().__init__()
-            self.layer, self.heads = layer, heads
-
-        def forward(self, hidden, attention_mask):
-            attention, size = self.layer.attention.self, hidden.shape[-1] // self.heads
-
-            def split(x):  # [batch, rows, hidden] -> [batch, heads, rows, size]
-                return x.reshape(x.shape[0], x.shape[1], self.heads, size).transpose(1, 2)
-
-            query, key, value = (
-                split(attention.query(hidden[:, :1])),
-                split(attention.key(hidden)),
-                split(attention.value(hidden)),
-            )
-            padding = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
-            scores = torch.matmul(query, key.transpose(-1, -2)) / size**0.5 + padding
-            context = torch.matmul(scores.softmax(-1), value).transpose(1, 2).reshape(hidden.shape[0], 1, -1)
-            out = self.layer.attention.output
-            mixed = out.LayerNorm(out.dense(context) + hidden[:, :1])
-            ffn = self.layer.output
-            return ffn.LayerNorm(ffn.dense(self.layer.intermediate(mixed)) + mixed)
+            return self.classifier(inputs_embeds=inputs_embeds, attention_mask=attention_mask).logits
 
     example = {"inputs_embeds": torch.zeros(2, 7, hidden), "attention_mask": torch.ones(2, 7, dtype=torch.int64)}
     shapes = [ov.PartialShape([-1, -1, hidden]), ov.PartialShape([-1, -1])]
@@ -153,13 +122,14 @@ def _max_logit_diff(graph, rows, inputs, reference, quant: str) -> float:
     return worst
 
 
-def _quantize_int8(graph, table: EmbeddingTable, sequences, recipe: dict):
+def _quantize_int8(graph, table: EmbeddingTable, sequences, recipe: dict, layers: int):
     nncf = require("nncf", "the openvino converter")
     items = [_feeds(table.rows, np.array([s]), np.ones((1, len(s)))) for s in sequences[: recipe["calibration_texts"]]]
     advanced = nncf.AdvancedQuantizationParameters()
     if recipe["smooth_quant_alpha"] is not None:
         advanced.smooth_quant_alphas.matmul = recipe["smooth_quant_alpha"]
-    ignored = nncf.IgnoredScope(patterns=list(recipe["ignored"])) if recipe["ignored"] else None
+    kept_float = [pattern.format(last=layers - 1) for pattern in recipe["ignored"]]
+    ignored = nncf.IgnoredScope(patterns=kept_float) if kept_float else None
     quantized = nncf.quantize(
         graph,
         nncf.Dataset(items),
@@ -175,7 +145,7 @@ def _quantize_int8(graph, table: EmbeddingTable, sequences, recipe: dict):
         "calibration": {"corpus": SOURCE, "texts": len(items)},
         "smooth_quant_alpha": recipe["smooth_quant_alpha"] or "nncf default",
         "bias_correction": "fast" if recipe["fast_bias_correction"] else "full",
-        "kept_float": list(recipe["ignored"]),
+        "kept_float": kept_float,
     }
 
 

@@ -25,18 +25,17 @@ def outlier_channels(absmax: np.ndarray, ratio: float, most: int) -> list[int]:
     return [int(c) for c in order if absmax[c] > ratio * median]
 
 
-def split_linear(linear, channels: list[int]):
+def split_linear(linear, channels: list[int], split=None):
     """A torch module computing `linear` as an ordinary part (submodule `main`, to be quantized) plus the
-    `channels` part (submodule `outliers`, float); the exporter names their MatMuls after them."""
+    `channels` part (submodule `outliers`, float); the exporter names their MatMuls after them. Linear
+    layers reading one input share one `split` (input_split), so it is computed once for all of them."""
     torch = require("torch", "splitting outlier channels")
+    split = split or input_split(linear.in_features, channels)
 
     class SplitLinear(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            keep = torch.ones(linear.in_features)
-            keep[channels] = 0.0
-            self.register_buffer("keep", keep)
-            self.register_buffer("channels", torch.tensor(channels, dtype=torch.long))
+            self.split = split
             self.main = torch.nn.Linear(linear.in_features, linear.out_features)
             self.outliers = torch.nn.Linear(len(channels), linear.out_features, bias=False)
             with torch.no_grad():
@@ -47,15 +46,41 @@ def split_linear(linear, channels: list[int]):
                 self.main.bias.copy_(linear.bias)
 
         def forward(self, x):
-            return self.main(x * self.keep) + self.outliers(torch.index_select(x, -1, self.channels))
+            rest, outliers = self.split(x)
+            return self.main(rest) + self.outliers(outliers)
 
     return SplitLinear()
 
 
+def input_split(width: int, channels: list[int]):
+    """A module x -> (x with `channels` zeroed, x's `channels`), which remembers its last input: called
+    again on the same tensor (Q, K and V read one), it returns the same outputs, so the exported graph
+    has one Mul and one Gather per input instead of one per reader (and ORT one quantizer for them)."""
+    torch = require("torch", "splitting outlier channels")
+
+    class InputSplit(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            keep = torch.ones(width)
+            keep[channels] = 0.0
+            self.register_buffer("keep", keep)
+            self.register_buffer("channels", torch.tensor(channels, dtype=torch.long))
+            self.last = None  # (input, outputs); holding the input keeps its identity from being reused
+
+        def forward(self, x):
+            if self.last is None or self.last[0] is not x:
+                self.last = (x, (x * self.keep, torch.index_select(x, -1, self.channels)))
+            return self.last[1]
+
+    return InputSplit()
+
+
 def split_qkv(model, channels: dict[int, list[int]]) -> None:
-    """Replace Q, K and V of each layer in `channels` (layer -> its outlier channels) by split_linear."""
+    """Replace Q, K and V of each layer in `channels` (layer -> its outlier channels) by split_linear,
+    the three sharing one input split."""
     for index, found in channels.items():
         attention = model.roberta.encoder.layer[index].attention.self
         if found:
+            split = input_split(attention.query.in_features, found)
             for name in ("query", "key", "value"):
-                setattr(attention, name, split_linear(getattr(attention, name), found))
+                setattr(attention, name, split_linear(getattr(attention, name), found, split))

@@ -46,7 +46,7 @@ REPORTED_PRECISION = {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}
 # + FFN-down float 0.088; SmoothQuant off 0.249, alpha 0.8 0.119; + full bias correction 99.93% /
 # 0.046 (passes; demo 99.72% / 0.048). With float ops in bf16 (OpenVINO's default on AMX) the demo
 # alone fails (0.071).
-# The last layer computes <s>'s row only (convert/openvino.py); with its Linear layers int8 as well the
+# The last layer computes <s>'s row only (convert/cls_row.py); with its Linear layers int8 as well the
 # stress checkpoint gave 0.052 (fails), with the whole layer float 0.043, with its FFN-down alone float
 # 99.93% / 0.044 (demo 99.72% / 0.048): kept, as one row's FFN-down in float costs little.
 # int4: nncf.compress_weights, 4-bit symmetric weights in groups of 32, 10% of the weights (the most
@@ -56,10 +56,10 @@ REPORTED_PRECISION = {"f32": "float32", "bf16": "bfloat16", "f16": "float16"}
 # 0.121 (demo 99.93% / 0.035): both pass; with the <s>-only last layer 99.29% / 0.129 (demo 100% /
 # 0.034). all_layers (embeddings and head too) fell to 94%.
 # node names of the traced graph: the attention scores of every layer, the last layer's FFN-down, the head
+# ({last}: the last layer's index)
 KEPT_FLOAT = (
     r".*attention\.self/aten::matmul.*",
-    r".*cls_layer/aten::matmul.*",
-    r".*cls_layer\.layer\.output\.dense.*",
+    r".*layer\.{last}\.output\.dense.*",
     r".*classifier\.classifier.*",
 )
 RECIPES = {

@@ -68,3 +68,14 @@ def test_stress_onnx_int8_splits_the_planted_channels(stress_artifacts):
 def test_demo_onnx_int8_splits_nothing(demo_artifacts):
     recipe = open_artifact(demo_artifacts("onnx", "int8")).manifest.quantization_recipe
     assert not any(recipe["qkv_outliers"]["channels"].values())
+
+
+def test_q_k_v_share_one_split(stress_artifacts):
+    """One Mul and one Gather per split layer feed Q, K and V (and the last layer's query its own)."""
+    onnx = pytest.importorskip("onnx")
+    path = stress_artifacts("onnx", "int8")
+    channels = open_artifact(path).manifest.quantization_recipe["qkv_outliers"]["channels"]
+    graph = onnx.load(str(path / MODEL_FILE)).graph
+    splits = [n for n in graph.node if "/split/" in n.name and n.op_type in ("Mul", "Gather")]
+    layers = sum(1 for found in channels.values() if found)
+    assert len(splits) == 2 * (layers + 1), [n.name for n in splits]
