@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from crest_edge.extras import require
 
+LAST_LAYER = "<s> row only"  # what the manifest's model.last_layer says of a graph made so
+
 
 def cls_row_last_layer(model) -> None:
     """Replace `model`'s last encoder layer by one that returns `<s>`'s row only. Call it before

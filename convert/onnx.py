@@ -37,7 +37,7 @@ from . import onnx_export as E
 from . import onnx_ort, onnx_tokenizer
 from .activations import SITES, input_absmax
 from .calibration import SOURCE, calibration_sequences
-from .cls_row import cls_row_last_layer
+from .cls_row import LAST_LAYER, cls_row_last_layer
 from .common import base_manifest, copy_tokenizer
 from .outlier_split import outlier_channels, split_qkv
 from .smoothing import smooth
@@ -98,9 +98,7 @@ def write(
     manifest = base_manifest(
         checkpoint, fmt.NAME, quant, *fmt.PACKAGES, *(onnx_text.PACKAGES if with_tokenizer else ())
     )
-    manifest.model.update(
-        opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT, last_layer="<s> row only"
-    )
+    manifest.model.update(opset=E.opset_of(target), inputs=list(fmt.INPUTS), output=fmt.OUTPUT, last_layer=LAST_LAYER)
     manifest.model["conversion_check"] = {
         "reference": "transformers float32",
         "sequences": int(sum(len(i) for i, _ in inputs)),

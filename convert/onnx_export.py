@@ -236,7 +236,7 @@ def site_nodes(model_proto, layers: int, sites, float_layers=None) -> list[str]:
     except the layers `float_layers` (site -> layers) names for a site."""
     float_layers = float_layers or {}
     matmuls = [n.name for n in model_proto.graph.node if n.op_type == "MatMul"]
-    found = []
+    found = set()
     for site in sites:
         for layer in range(layers):
             if layer not in float_layers.get(site, ()):
@@ -244,8 +244,8 @@ def site_nodes(model_proto, layers: int, sites, float_layers=None) -> list[str]:
                 named = [name for name in matmuls if pattern.search(name)]
                 if not named:  # a renamed module would otherwise stay float32 without a word
                     raise ConversionError(f"no MatMul of layer {layer}'s {site} in the exported graph")
-                found += named
-    return [name for name in matmuls if name in set(found)]
+                found.update(named)
+    return [name for name in matmuls if name in found]
 
 
 def smooth_torch_model(model, smoothed) -> None:

@@ -20,7 +20,7 @@ from crest_edge.formats.openvino_ir import EmbeddingTable, compile_config
 
 from . import onnx_export as E
 from .calibration import SOURCE, calibration_sequences
-from .cls_row import cls_row_last_layer
+from .cls_row import LAST_LAYER, cls_row_last_layer
 from .common import base_manifest, copy_tokenizer, int8_rows
 
 FP32_TOLERANCE = 1e-3  # as for ONNX: a float32 IR further than this from transformers is broken
@@ -59,6 +59,7 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     manifest.model.update(
         inputs=list(fmt.INPUTS),
         output=fmt.OUTPUT,
+        last_layer=LAST_LAYER,
         embeddings={"file": fmt.EMBEDDINGS_FILE, "dtype": fmt.EMBEDDINGS[quant], "lookup": "outside the graph"},
         precision_hint=fmt.PRECISION_HINT[quant],
         conversion_check={

@@ -242,3 +242,17 @@ def test_plain_peer_agrees_with_torch(tiny, tmp_path):
     reference = tiny.reference(seqs)
     out = runner.logits(seqs)
     assert out.shape == reference.shape and np.abs(out - reference).max() < 0.5
+
+
+def test_a_recipe_site_the_graph_lacks_is_refused():
+    """A module renamed in the export must not leave its MatMuls float32 without a word."""
+    from onnx import helper
+
+    from crest_edge.convert.onnx_export import site_nodes
+
+    names = [f"/roberta/encoder/layer.{i}/intermediate/dense/MatMul" for i in (0, 1)]
+    nodes = [helper.make_node("MatMul", ["x", "w"], [f"y{i}"], name=name) for i, name in enumerate(names)]
+    graph = helper.make_model(helper.make_graph(nodes, "g", [], []))
+    assert site_nodes(graph, 2, ["ffn_up"]) == names
+    with pytest.raises(ConversionError, match="layer 0's ffn_down"):
+        site_nodes(graph, 2, ["ffn_up", "ffn_down"])
