@@ -27,11 +27,12 @@ def time_graph(path: str, workloads: list[tuple[int, int]], repeat: int) -> dict
     import onnxruntime as ort
 
     model = Path(path) / "model.onnx" if Path(path).is_dir() else Path(path)
+    vocab = vocab_size(model)
     session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     out = {}
     for batch, length in workloads:
-        ids = rng.integers(5, 200_000, size=(batch, length))
+        ids = rng.integers(5, vocab, size=(batch, length))
         ids[:, 0], ids[:, -1] = 0, 2
         feed = {"input_ids": ids.astype(np.int64), "attention_mask": np.ones((batch, length), np.int64)}
         for _ in range(2):
@@ -45,9 +46,21 @@ def time_graph(path: str, workloads: list[tuple[int, int]], repeat: int) -> dict
     return out
 
 
+def vocab_size(model: Path) -> int:
+    """Rows of the word-embedding table the graph gathers `input_ids` from (float or int8)."""
+    import onnx
+
+    graph = onnx.load(str(model), load_external_data=False).graph
+    rows = {t.name: t.dims[0] for t in graph.initializer if t.dims}
+    for node in graph.node:
+        if node.op_type == "Gather" and node.input[1] == "input_ids" and node.input[0] in rows:
+            return rows[node.input[0]]
+    raise SystemExit(f"{model}: no word-embedding Gather reads input_ids")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("graphs", nargs="+", metavar="NAME=PATH")
+    parser.add_argument("graphs", nargs="*", metavar="NAME=PATH")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--workloads", default="1x16,1x64,1x128,32x16,32x64")
@@ -58,14 +71,21 @@ def main() -> int:
     if args.one:
         print(json.dumps(time_graph(args.one, workloads, args.repeat)))
         return 0
+    if not args.graphs or not all("=" in g for g in args.graphs):
+        parser.error("give graphs as NAME=PATH")
     graphs = dict(g.split("=", 1) for g in args.graphs)
     load = [os.getloadavg()[0]]
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in graphs}
     for _ in range(args.rounds):
         for name, path in graphs.items():
-            command = [sys.executable, __file__, "x=x", "--one", path, "--repeat", str(args.repeat)]
+            command = [sys.executable, __file__, "--one", path, "--repeat", str(args.repeat)]
             command += ["--workloads", args.workloads]
-            rounds[name].append(json.loads(subprocess.run(command, check=True, capture_output=True).stdout))
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode:
+                lines = done.stderr.strip().splitlines() or ["no output"]
+                print(f"onnx_graphs.py: {name} ({path}) failed: {lines[-1]}", file=sys.stderr)
+                return 1
+            rounds[name].append(json.loads(done.stdout))
     load.append(os.getloadavg()[0])
     medians = {name: {w: statistics.median(r[w] for r in runs) for w in runs[0]} for name, runs in rounds.items()}
     first = next(iter(graphs))
