@@ -1,7 +1,7 @@
 """The one protocol every engine adapter implements.
 
 An adapter module (`crest_edge.runtimes.<name>`) exposes:
-    NAME: str                                  engine name ("torch", "ct2", "llamacpp", "onnx")
+    NAME: str                                  engine name ("torch", "ct2", "llamacpp", "onnx", "openvino")
     devices() -> list[str]                     devices this build and machine can run on, best first
     open_engine(artifact, device, threads) -> Engine
 Everything else (tokenizing, windows, softmax, thresholds, verdicts) lives above, in crest_edge.
@@ -15,12 +15,12 @@ from typing import Protocol
 
 import numpy as np
 
-from crest_edge.errors import ClosedError
+from crest_edge.errors import ArtifactError, ClosedError, DeviceError
 
 
 @dataclasses.dataclass(frozen=True)
 class EngineInfo:
-    engine: str  # "torch" | "ct2" | "llamacpp" | "onnx"
+    engine: str  # "torch" | "ct2" | "llamacpp" | "onnx" | "openvino"
     device: str  # "cpu" | "cuda" | "metal" | "coreml": what the engine really runs on
     precision: str  # effective compute type / quantization, read back from the engine
     detail: str = ""  # e.g. ONNX provider list, CPU ISA, GPU layers offloaded
@@ -67,3 +67,15 @@ def opened(handle, engine: str):
     if handle is None:
         raise ClosedError(f"this {engine} engine is closed")
     return handle
+
+
+def check_format(artifact, formats: Sequence[str], kind: str) -> None:
+    """ArtifactError unless `artifact` is one of `formats` (an adapter opens only its own kind)."""
+    if artifact.format not in formats:
+        raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not {kind}")
+
+
+def check_device(engine: str, device: str, available: Sequence[str], hint: str = "") -> None:
+    """DeviceError listing what is there when an explicit `device` is not (no silent fallback)."""
+    if device not in available:
+        raise DeviceError(f"{engine} cannot use device {device!r}{hint}; available: {', '.join(available)}")

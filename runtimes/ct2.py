@@ -10,7 +10,7 @@ from crest_edge.errors import ArtifactError, DeviceError
 from crest_edge.extras import require
 from crest_edge.formats import ct2 as fmt
 
-from .base import EngineInfo, classifier_head, opened, pad_batch
+from .base import EngineInfo, check_device, check_format, classifier_head, opened, pad_batch
 
 NAME = "ct2"
 
@@ -39,11 +39,8 @@ def read_head(path, hidden: int, num_labels: int) -> dict[str, np.ndarray]:
 class CT2Engine:
     def __init__(self, artifact, device: str, threads: int | None, compute_type: str | None = None):
         ct2 = _ct2()
-        if artifact.format != fmt.NAME:
-            raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not a CTranslate2 one")
-        available = devices()
-        if device not in available:
-            raise DeviceError(f"ctranslate2 cannot use device {device!r}; available: {', '.join(available)}")
+        check_format(artifact, (fmt.NAME,), "a CTranslate2 one")
+        check_device("ctranslate2", device, devices())
         requested = compute_type or artifact.manifest.quantization
         supported = sorted(ct2.get_supported_compute_types(device))
         if requested not in supported:

@@ -17,11 +17,11 @@ import threading
 
 import numpy as np
 
-from crest_edge.errors import ArtifactError, DeviceError
+from crest_edge.errors import ArtifactError
 from crest_edge.formats import gguf as fmt
 from crest_edge.llama_glue import llama_cpp, llama_log, ready
 
-from .base import EngineInfo, opened
+from .base import EngineInfo, check_device, opened
 from .memory_pages import discard, read_on_demand
 
 NAME = "llamacpp"
@@ -85,9 +85,7 @@ class LlamaCppEngine:
         lazy_embeddings: bool = True,
         pack_tokens: int | None = None,
     ):
-        available = devices()
-        if device not in available:
-            raise DeviceError(f"llama.cpp cannot use device {device!r}; available: {', '.join(available)}")
+        check_device("llama.cpp", device, devices())
         llama = self._llama = ready()
         self._lock = threading.Lock()
         self._ctx = None

@@ -18,7 +18,7 @@ from crest_edge.formats import onnx as fmt
 from crest_edge.formats import transformers_js as tjs
 from crest_edge.formats.onnx import INPUTS, OUTPUT
 
-from .base import EngineInfo, opened, pad_batch
+from .base import EngineInfo, check_device, check_format, opened, pad_batch
 
 NAME = "onnx"
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "coreml": "CoreMLExecutionProvider", "cpu": "CPUExecutionProvider"}
@@ -61,12 +61,8 @@ def _starts(provider: str) -> bool:
 class OnnxEngine:
     def __init__(self, artifact, device: str, threads: int | None):
         ort = _ort()
-        if artifact.format not in (fmt.NAME, tjs.NAME):
-            raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not an ONNX one")
-        available = devices()
-        if device not in available:
-            hint = f" ({_INSTALL[device]})" if device in _INSTALL else ""
-            raise DeviceError(f"onnxruntime cannot use device {device!r}{hint}; available: {', '.join(available)}")
+        check_format(artifact, (fmt.NAME, tjs.NAME), "an ONNX one")
+        check_device("onnxruntime", device, devices(), f" ({_INSTALL[device]})" if device in _INSTALL else "")
         quant = artifact.manifest.quantization
         path = artifact.path / (tjs.model_file(quant) if artifact.format == tjs.NAME else fmt.MODEL_FILE)
         if not path.is_file():

@@ -12,12 +12,12 @@ import queue
 
 import numpy as np
 
-from crest_edge.errors import ArtifactError, DeviceError
+from crest_edge.errors import ArtifactError
 from crest_edge.extras import require
 from crest_edge.formats import openvino as fmt
 from crest_edge.formats.openvino_ir import EmbeddingTable, compile_config, float_precision
 
-from .base import EngineInfo, opened, pad_batch
+from .base import EngineInfo, check_device, check_format, opened, pad_batch
 
 NAME = "openvino"
 
@@ -38,11 +38,8 @@ def devices() -> list[str]:
 class OpenVinoEngine:
     def __init__(self, artifact, device: str, threads: int | None):
         ov = _ov()
-        if artifact.format != fmt.NAME:
-            raise ArtifactError(f"{artifact.path}: a {artifact.format} artifact, not an OpenVINO one")
-        available = devices()
-        if device not in available:
-            raise DeviceError(f"OpenVINO has no {device!r} device here; available: {', '.join(available)}")
+        check_format(artifact, (fmt.NAME,), "an OpenVINO one")
+        check_device("OpenVINO", device, devices())
         path = artifact.path / fmt.MODEL_FILE
         for needed in (path, artifact.path / fmt.WEIGHTS_FILE):
             if not needed.is_file():

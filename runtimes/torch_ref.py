@@ -6,10 +6,10 @@ import threading
 
 import numpy as np
 
-from crest_edge.errors import ArtifactError, DeviceError
+from crest_edge.errors import ArtifactError
 from crest_edge.extras import require
 
-from .base import EngineInfo, opened, pad_batch
+from .base import EngineInfo, check_device, opened, pad_batch
 
 NAME = "torch"
 
@@ -26,8 +26,7 @@ class TorchEngine:
     def __init__(self, artifact, device: str, threads: int | None):
         torch = require("torch", "the fp32 reference")
         transformers = require("transformers", "the fp32 reference")
-        if device not in devices():
-            raise DeviceError(f"torch cannot use device {device!r}; available: {', '.join(devices())}")
+        check_device("torch", device, devices())
         transformers.utils.logging.disable_progress_bar()
         if threads:
             torch.set_num_threads(threads)

@@ -47,22 +47,15 @@ def check_batch_options(args) -> None:
         raise CrestEdgeError(f"{ray_only[0]} needs --ray")
 
 
-def handle_batch(args, model: str) -> int:
-    """Exit status 0 when every row was scored, 1 when some row got a verdict with an error."""
+def handle_batch(args, model: str, guard_options: dict) -> int:
+    """Exit status 0 when every row was scored, 1 when some row got a verdict with an error.
+    `guard_options`: Guard.load's keyword arguments (engine, device, threads, verdict policy)."""
     if args.ray:
-        return _ray_job(args, model)
+        return _ray_job(args, model, guard_options)
     from ..batch import DEFAULT_CHUNK_ROWS, classify_file
     from ..guard import Guard
 
-    with Guard.load(
-        model,
-        engine=args.engine,
-        device=args.device,
-        threads=args.threads,
-        threshold=args.threshold,
-        long_text=args.long_text,
-        on_error=args.on_error,
-    ) as guard:
+    with Guard.load(model, **guard_options) as guard:
         summary = classify_file(
             guard,
             args.input,
@@ -84,7 +77,7 @@ def handle_batch(args, model: str) -> int:
     return 1 if summary.errors else 0
 
 
-def _ray_job(args, model: str) -> int:
+def _ray_job(args, model: str, guard_options: dict) -> int:
     from ..batch import DEFAULT_CHUNK_ROWS
     from ..ray import run_job
 
@@ -99,12 +92,7 @@ def _ray_job(args, model: str) -> int:
         num_cpus=threads,
         num_gpus=1 if args.device == "cuda" else 0,
         text_field=args.text_field,
-        engine=args.engine,
-        device=args.device,
-        threads=threads,
-        threshold=args.threshold,
-        long_text=args.long_text,
-        on_error=args.on_error,
+        **{**guard_options, "threads": threads},  # one CPU per actor unless --threads says more
     )
     print(f"crest-edge: the classified rows are in {args.output}/", file=sys.stderr)
     return 0

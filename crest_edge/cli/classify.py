@@ -82,6 +82,12 @@ def model_path(args):
     return demo_path()
 
 
+def guard_options(args) -> dict:
+    """Guard.load's keyword arguments from classify's options (one place for a local Guard and Ray's)."""
+    names = ("engine", "device", "threads", "threshold", "long_text", "on_error")
+    return {name: getattr(args, name) for name in names}
+
+
 def row_groups(args):
     """Groups of rows to classify: the arguments, or --input read as it arrives."""
     from ..rows import read_rows, rows_from_texts
@@ -103,18 +109,10 @@ def handle_classify(args) -> int:
 
     check_batch_options(args)
     if args.output is not None:
-        return handle_batch(args, model_path(args))
+        return handle_batch(args, model_path(args), guard_options(args))
 
     def load_guard():
-        return Guard.load(
-            model_path(args),
-            engine=args.engine,
-            device=args.device,
-            threads=args.threads,
-            threshold=args.threshold,
-            long_text=args.long_text,
-            on_error=args.on_error,
-        )
+        return Guard.load(model_path(args), **guard_options(args))
 
     if args.stream:
         return handle_stream(args, load_guard)
