@@ -76,6 +76,29 @@ def cpu_isa() -> str:
     return "GENERIC"
 
 
+# Linux x86-64: a process must ask for AMX's tile data before it may use AMX (arch_prctl)
+_SYS_ARCH_PRCTL = 158
+_ARCH_REQ_XCOMP_PERM = 0x1023
+_XFEATURE_XTILEDATA = 18
+
+
+@functools.lru_cache(maxsize=1)
+def amx_state() -> str | None:
+    """Whether this process may use AMX: "usable", "denied" (the CPU has it, Linux refused the request,
+    e.g. under bench/no_amx.py), or None (no AMX). OneDNN (OpenVINO, torch) and onnxruntime make the same
+    request and fall back to AVX512-VNNI when it fails, so a figure's ISA depends on it."""
+    if "amx_tile" not in cpu_flags() or platform.system() != "Linux" or platform.machine() != "x86_64":
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        granted = libc.syscall(_SYS_ARCH_PRCTL, _ARCH_REQ_XCOMP_PERM, _XFEATURE_XTILEDATA) == 0
+    except (OSError, AttributeError):
+        return None
+    return "usable" if granted else "denied"
+
+
 CT2_ISAS = ("GENERIC", "AVX", "AVX2", "AVX512", "NEON")
 
 

@@ -6,7 +6,7 @@ import platform
 import sys
 from importlib import metadata
 
-from .cpu import cpu_flags, cpu_isa
+from .cpu import amx_state, cpu_flags, cpu_isa
 from .extras import is_installed
 from .registry import ENGINES
 
@@ -46,6 +46,6 @@ def doctor_report() -> dict:
         "crest_edge": __version__,
         "python": sys.version.split()[0],
         "platform": f"{platform.system()} {platform.machine()}",
-        "cpu": {"isa": cpu_isa(), "flags": list(cpu_flags())},
+        "cpu": {"isa": cpu_isa(), "amx": amx_state(), "flags": list(cpu_flags())},
         "engines": {engine: _engine_row(engine) for engine in ENGINES},
     }

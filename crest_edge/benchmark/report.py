@@ -121,7 +121,7 @@ def _gpus() -> list[str]:
 
 
 def machine() -> dict:
-    from crest_edge.cpu import cpu_isa
+    from crest_edge.cpu import amx_state, cpu_isa
 
     physical = None
     try:
@@ -136,6 +136,7 @@ def machine() -> dict:
         "physical_cores": physical,
         "logical_cores": os.cpu_count(),
         "isa": cpu_isa(),
+        "amx": amx_state(),
         "memory_gb": memory_gb,
         "gpus": _gpus(),
         "os": f"{platform.system()} {platform.release()} {platform.machine()}",
@@ -168,6 +169,11 @@ def label(config: dict) -> str:
     return PEER_LABELS.get(config["name"], config["name"].replace(":", " "))
 
 
+def _amx(m: dict) -> str:
+    state = m.get("amx")
+    return {"usable": ", AMX", "denied": ", AMX present but denied to the engines (bench/no_amx.py)"}.get(state, "")
+
+
 def markdown(report: dict) -> str:
     m, meta = report["machine"], report["meta"]
     gpus = "; ".join(m["gpus"]) or "none"
@@ -178,7 +184,7 @@ def markdown(report: dict) -> str:
         f"- **Model**: {meta['source']} — {meta['model']['layers']} layers, hidden {meta['model']['hidden']}, "
         f"vocab {meta['model']['vocab']:,}; source sha256 {meta['sha256'][:16]}…",
         f"- **Machine**: {m['cpu']}; {m['physical_cores']} physical / {m['logical_cores']} logical cores; "
-        f"ISA {m['isa']}; {m['memory_gb']} GB RAM; GPU: {gpus}; {m['os']}; Python {m['python']}",
+        f"ISA {m['isa']}{_amx(m)}; {m['memory_gb']} GB RAM; GPU: {gpus}; {m['os']}; Python {m['python']}",
         f"- **Backend**: {meta['backend']}; threads: {meta['threads'] or 'engine default'}; 1-min load average "
         f"{' → '.join(str(v) for v in meta.get('load_average') or []) or 'n/a'} (start → end; other work on the "
         "cores makes numbers noisy)",
