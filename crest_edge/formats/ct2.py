@@ -64,4 +64,9 @@ AUTO = {"8-bit": (("int8", {}),)}
 # outliers. The Q/K/V input (a LayerNorm output that also feeds the next LayerNorm) and GELU's output
 # would need an operation of their own, which a CT2 encoder has no place for; and every linear weight
 # of an int8 model is int8 (CT2 quantizes any float weight it finds at load), so none can stay float.
+# The Q/K/V input is the site that breaks it: CT2's int8 simulated one site at a time in torch
+# (scripts/ct2_int8_sites.py, stress checkpoint, parity corpus) gives max |dp| 0.063 with Q/K/V's
+# input alone, 0.011 attention output, 0.007 FFN up, 0.011 FFN down, 0.068 all four (demo: 0.023 / 0.004
+# / 0.002 / 0.002 / 0.026). That input is the previous LayerNorm's output, which the residual also
+# carries into the next LayerNorm, so no rescaling CT2's weights can hold is exact there.
 INT8_RECIPE = {"weights": f"int8 per output row, {INT8_WEIGHT_BITS} bits", "activations": "int8 per row, per call"}
