@@ -12,13 +12,15 @@ rounding details, but it tells which site CT2's fixed graph would need to treat.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 
 import numpy as np
 
-from crest_edge.data import read_jsonl
+from crest_edge.cli.argtypes import positive_int
 from crest_edge.errors import CrestEdgeError
 from crest_edge.extras import require
+from crest_edge.formats.checkpoint import open_checkpoint
 from crest_edge.formats.ct2 import INT8_WEIGHT_BITS
 from crest_edge.parity.run import load_corpus
 from crest_edge.tokenizer import BOS_ID, EOS_ID, load_tokenizer
@@ -41,10 +43,10 @@ def _site_of(name: str) -> str | None:
     return next((site for site, linears in SITES.items() if inner in linears), None)
 
 
-def _model(path, sites):
+def _quantized(float_model, sites):
+    """A copy of `float_model` with CT2's int8 simulated at `sites`."""
     torch = require("torch", "this script")
-    transformers = require("transformers", "this script")
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32).eval()
+    model = copy.deepcopy(float_model)
     for name, module in model.roberta.encoder.layer.named_modules():
         if isinstance(module, torch.nn.Linear) and _site_of(name) in sites:
             with torch.no_grad():
@@ -63,20 +65,25 @@ def _p_unsafe(model, sequences) -> np.ndarray:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", metavar="CHECKPOINT_DIR")
-    parser.add_argument("--texts", type=int, default=None, help="the first N texts (default: all)")
+    parser.add_argument("--texts", type=positive_int, default=None, help="the first N texts (default: all)")
     parser.add_argument("--corpus", metavar="FILE.jsonl", help="default: the parity corpus")
     args = parser.parse_args(argv)
     try:
         torch = require("torch", "this script")
         torch.set_num_threads(2)
-        rows = read_jsonl(args.corpus) if args.corpus else load_corpus()["rows"]
+        rows = load_corpus(args.corpus)["rows"]  # the parity corpus by default; an empty file is refused
+        open_checkpoint(args.checkpoint)  # one clear line for anything that is not an XLM-R checkpoint
         tokenizer = load_tokenizer(args.checkpoint)
         sequences = [[BOS_ID, *tokenizer.encode(r["text"])[:510], EOS_ID] for r in rows[: args.texts]]
-        reference = _p_unsafe(_model(args.checkpoint, ()), sequences)
+        transformers = require("transformers", "this script")
+        float_model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            args.checkpoint, dtype=torch.float32
+        ).eval()
+        reference = _p_unsafe(float_model, sequences)
         print(f"{len(sequences)} texts, {INT8_WEIGHT_BITS}-bit weights per row, int8 activations per token\n")
         print("| int8 at | max \\|Δp\\| | flips |\n|---|---:|---:|")
         for sites in [(s,) for s in SITES] + [tuple(SITES)]:
-            got = _p_unsafe(_model(args.checkpoint, sites), sequences)
+            got = _p_unsafe(_quantized(float_model, sites), sequences)
             flips = int(((got >= 0.5) != (reference >= 0.5)).sum())
             name = "all four" if len(sites) > 1 else sites[0]
             print(f"| {name} | {float(np.abs(got - reference).max()):.4f} | {flips} |", flush=True)

@@ -32,3 +32,10 @@ def test_a_missing_checkpoint_is_one_line():
     done = subprocess.run([sys.executable, str(SCRIPT), "/nonexistent/dir"], capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.strip().startswith("ct2_int8_sites: error:")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_directory_that_is_not_a_classifier_is_one_line(tmp_path):
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 1 and "not an XLM-R sequence classifier" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
