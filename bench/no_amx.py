@@ -16,12 +16,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 SOURCE = Path(__file__).with_name("no_amx.c")
 CHECK = "from crest_edge.cpu import amx_state; print(amx_state())"
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     print(f"no_amx: {message}", file=sys.stderr)
     raise SystemExit(2)
 
@@ -57,7 +58,6 @@ def main(argv: list[str]) -> int:
         return subprocess.run(argv, env=env).returncode
     except FileNotFoundError:
         fail(f"{argv[0]}: no such command")
-    return 2
 
 
 if __name__ == "__main__":

@@ -99,6 +99,14 @@ def amx_state() -> str | None:
     return "usable" if granted else "denied"
 
 
+AMX_NOTES = {"usable": "AMX usable", "denied": "AMX present but denied to this process (bench/no_amx.py)"}
+
+
+def amx_note(state: str | None) -> str:
+    """How doctor and the bench report say an amx_state() ("" without AMX)."""
+    return AMX_NOTES.get(state, "")
+
+
 CT2_ISAS = ("GENERIC", "AVX", "AVX2", "AVX512", "NEON")
 
 

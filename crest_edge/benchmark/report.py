@@ -169,13 +169,11 @@ def label(config: dict) -> str:
     return PEER_LABELS.get(config["name"], config["name"].replace(":", " "))
 
 
-def _amx(m: dict) -> str:
-    state = m.get("amx")
-    return {"usable": ", AMX", "denied": ", AMX present but denied to the engines (bench/no_amx.py)"}.get(state, "")
-
-
 def markdown(report: dict) -> str:
+    from crest_edge.cpu import amx_note
+
     m, meta = report["machine"], report["meta"]
+    isa = ", ".join(filter(None, [m["isa"], amx_note(m.get("amx"))]))
     gpus = "; ".join(m["gpus"]) or "none"
     lines = [
         "# crest-edge benchmark",
@@ -184,7 +182,7 @@ def markdown(report: dict) -> str:
         f"- **Model**: {meta['source']} — {meta['model']['layers']} layers, hidden {meta['model']['hidden']}, "
         f"vocab {meta['model']['vocab']:,}; source sha256 {meta['sha256'][:16]}…",
         f"- **Machine**: {m['cpu']}; {m['physical_cores']} physical / {m['logical_cores']} logical cores; "
-        f"ISA {m['isa']}{_amx(m)}; {m['memory_gb']} GB RAM; GPU: {gpus}; {m['os']}; Python {m['python']}",
+        f"ISA {isa}; {m['memory_gb']} GB RAM; GPU: {gpus}; {m['os']}; Python {m['python']}",
         f"- **Backend**: {meta['backend']}; threads: {meta['threads'] or 'engine default'}; 1-min load average "
         f"{' → '.join(str(v) for v in meta.get('load_average') or []) or 'n/a'} (start → end; other work on the "
         "cores makes numbers noisy)",

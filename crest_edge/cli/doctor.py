@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-# whether engines may use AMX in this process (crest_edge.cpu.amx_state)
-_AMX = {"usable": "; AMX usable", "denied": "; AMX present but denied to this process"}
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("doctor", help="engines, devices, precisions and CPU features of this machine")
@@ -23,10 +20,12 @@ def handle(args) -> int:
 
 
 def render(report: dict) -> str:
+    from crest_edge.cpu import amx_note
+
+    isa = "; ".join(filter(None, [report["cpu"]["isa"], amx_note(report["cpu"].get("amx"))]))
     lines = [
         f"crest-edge {report['crest_edge']}  python {report['python']}  {report['platform']}",
-        f"CPU: best ISA {report['cpu']['isa']}{_AMX.get(report['cpu'].get('amx'), '')}; "
-        f"flags: {' '.join(report['cpu']['flags']) or 'none detected'}",
+        f"CPU: best ISA {isa}; flags: {' '.join(report['cpu']['flags']) or 'none detected'}",
         "",
         f"{'engine':<9} {'installed':<10} {'versions':<44} devices / capabilities",
     ]
