@@ -148,11 +148,12 @@ def test_file_layout(tiny_ggufs):
     assert tokens[:4] == ["<s>", "<pad>", "</s>", "<unk>"] and tokens[-1] == "<mask>"
     assert v["tokenizer.ggml.mask_token_id"] == len(tokens) - 1
     types = {name: T(t).name for name, (_, t) in layout.tensors.items()}
-    # the head and the small tables stay F32; the matrices are quantized, the LayerNorm-fed ones at
-    # Q8_0 (formats.gguf.TYPE_RECIPES)
+    # the head and the small tables stay F32; the matrices are quantized, the LayerNorm-fed ones kept at
+    # F16 with ffn_down (formats.gguf.TYPE_RECIPES)
     assert types["cls.weight"] == types["cls.output.weight"] == "F32"
     assert types["position_embd.weight"] == "F32" and layout.tensors["position_embd.weight"][0] == [256, 512]
-    assert types["blk.0.ffn_up.weight"] == types["blk.0.attn_q.weight"] == "Q8_0"
+    assert types["blk.0.ffn_up.weight"] == types["blk.0.attn_q.weight"] == "F16"
+    assert types["blk.0.ffn_down.weight"] == "F16"
     assert types["blk.0.attn_output.weight"] == "Q4_K"
     assert types["token_embd.weight"] not in ("F32", "F16")
     assert layout.tensors["token_embd.weight"][0] == [256, len(tokens)]
