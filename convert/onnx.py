@@ -5,6 +5,7 @@
 | fp32    | the export as is; ORT fuses attention, LayerNorm and GELU itself when it loads it        |
 | fp16    | ORT's BERT fusions, then float16 weights and compute (for GPUs); ids in, float32 logits out |
 | int8    | QDQ: int8 MatMul weights per channel, activation scales calibrated on the seed corpus     |
+|  `recipe="weight-only"` | 8-bit weight-only MatMulNBits (block 32), float32 compute: auto-8bit's fallback |
 | int4    | 4-bit weight-only MatMulNBits (block 32, int8 compute)                                   |
 
 Every graph computes its last layer for `<s>`'s row only (convert/cls_row.py), the only row the head reads.
@@ -46,17 +47,28 @@ FP32_TOLERANCE = 1e-3  # a float32 export further than this from transformers is
 
 
 def write(
-    checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: str, with_tokenizer=False, ort=False
+    checkpoint: Checkpoint,
+    tensors: dict[str, np.ndarray],
+    out,
+    quant: str,
+    with_tokenizer=False,
+    ort=False,
+    recipe: str | None = None,
 ) -> Path:
     """`with_tokenizer`: also the string-input graph (convert/onnx_tokenizer.py); `ort`: also the ORT
-    format of each graph and required_operators.config (convert/onnx_ort.py)."""
-    needed = ("onnx", "onnxruntime", "torch", "transformers") + (("onnx_ir",) if quant == "int4" else ())
+    format of each graph and required_operators.config (convert/onnx_ort.py); `recipe`: a named variant
+    of `quant`'s recipe (crest_edge.formats.onnx.RECIPES, e.g. int8's "weight-only")."""
+    key = fmt.recipe_key(quant, recipe)
+    if recipe is not None and key not in fmt.RECIPES:
+        variants = sorted(k.split(":", 1)[1] for k in fmt.RECIPES if k.startswith(f"{quant}:"))
+        raise ConversionError(f"onnx {quant} has no recipe {recipe!r}; variants: {', '.join(variants) or 'none'}")
+    recipe = fmt.RECIPES.get(key, {})
+    needed = ("onnx", "onnxruntime", "torch", "transformers") + (("onnx_ir",) if recipe.get("bits") else ())
     for module in needed + (("onnxruntime_extensions",) if with_tokenizer else ()):
         require(module, "the onnx converter")
     out = Path(out)
     out.mkdir(parents=True)
     target = out / fmt.MODEL_FILE
-    recipe = fmt.RECIPES.get(quant, {})
     calibrated = recipe.get("smoothing") or recipe.get("activations") == "static"
     calibration = calibration_sequences(checkpoint) if calibrated else []
     method = {}
@@ -104,6 +116,8 @@ def write(
         "sequences": int(sum(len(i) for i, _ in inputs)),
         "max_abs_logit_diff": round(diff, 6),
     }
+    if method and key != quant:
+        method["recipe"] = key
     manifest.quantization_recipe = method or None
     if with_tokenizer:
         manifest.model["with_tokenizer"] = onnx_tokenizer.write(checkpoint, out, fmt.MODEL_FILE)
@@ -138,6 +152,14 @@ def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str, rec
         E.save(E.to_fp16(E.fuse(exported, checkpoint)), target)
         return {}
     model = E.embeddings_int8(onnx.load(str(exported)))
+    if recipe.get("bits"):
+        E.quantize_nbits(model, target, recipe)
+        level = recipe["accuracy_level"]
+        computed = "int8 per block" if level == 4 else "float32"
+        return {
+            "weights": f"MatMulNBits {recipe['bits']}-bit, block {recipe['block']}",
+            "activations": f"{computed} (accuracy_level {level})",
+        }
     if quant == "int8":
         nodes = E.site_nodes(model, checkpoint.num_layers, SITES, recipe["float_layers"])
         staged = E.save(model, exported.with_name("embeddings-int8.onnx"))
@@ -152,11 +174,5 @@ def _lower(exported: Path, target: Path, checkpoint: Checkpoint, quant: str, rec
             if recipe["activations"] == "static"
             else None,
             "kept_float": {site: list(layers) for site, layers in recipe["float_layers"].items()},
-        }
-    if quant == "int4":
-        E.quantize_nbits(model, target, recipe)
-        return {
-            "weights": f"MatMulNBits {recipe['bits']}-bit, block {recipe['block']}",
-            "activations": f"int8 per block (accuracy_level {recipe['accuracy_level']})",
         }
     raise ConversionError(f"--quant {quant!r} is not available for onnx; choose from {', '.join(fmt.QUANTS)}")

@@ -18,8 +18,9 @@ REFUSED = {
 }
 # --quant -> the precision the adapter reports (int8 and int4 keep their names)
 PRECISION = {"fp32": "float32", "fp16": "float16"}
-# What `--quant auto-...` tries per class, cheapest first: (quant, converter options)
-AUTO = {"8-bit": (("int8", {}),), "4-bit": (("int4", {}),)}
+# What `--quant auto-...` tries per class, cheapest first: (quant, converter options). The weight-only int8
+# (RECIPES below) passes on real pretrained weights where the int8 recipe does not, at a cost in speed.
+AUTO = {"8-bit": (("int8", {}), ("int8", {"recipe": "weight-only"})), "4-bit": (("int4", {}),)}
 
 # The MatMul nodes of the exported graph that read each smoothing site (convert/activations.SITES), as
 # node-name patterns: the legacy exporter names nodes after the torch modules.
@@ -35,6 +36,7 @@ SITE_NODES = {
 #   activations (int8): "static" = scales calibrated on the seed set (QDQ: batch-invariant), "dynamic" =
 #   computed per call over the whole padded batch (a text's score then depends on its neighbours);
 #   float_layers (int8): site -> the layers whose MatMuls at that site stay float32;
+#   bits, block, accuracy_level: weight-only MatMulNBits (4 = int8 activations per block, 0 = float32);
 #   qkv_outliers (int8): Q/K/V's input channels whose calibrated max |x| (after smoothing) exceeds `ratio`
 #   times the median channel's, at most `most` per layer, computed apart in float (convert/outlier_split.py).
 # Measured on the outlier stress checkpoint, parity corpus (agreement, max |dp|; 8-bit gate 99.5% / 0.05):
@@ -47,6 +49,17 @@ SITE_NODES = {
 #   with layer 0's Q/K/V (reading the embeddings' LayerNorm) float 100% / 0.041, layer 1's instead 99.93% / 0.049;
 #   without smoothing Q/K/V, split at 6x the median, 0.076.
 #   int4 (4-bit gate 98% / 0.15): plain 99.86% / 0.138, smoothing alpha 0.5 0.176, 0.8 99.79% / 0.105.
+# On real pretrained weights (scripts/pretrained_checkpoint.py, multilingual-e5-small; README "Quantization on
+# outliers") the stress checkpoint's choices do not all carry over (agreement, max |dp|):
+#   int4 with smoothing alpha 0.8 94.49% / 0.863, plain 99.65% / 0.126: smoothing folds the activation outliers
+#   into the weights' input channels, and MatMulNBits' blocks run along those channels. int4 is plain.
+#   int8 (the recipe below) 98.52% / 0.438; without smoothing 94.49% / 0.875, alpha 0.5 95.69% / 0.791, with every
+#   ffn_down also float 99.15% / 0.296, Q/K/V float in every layer 98.23% / 0.422, only Q/K/V int8 (split) 99.36% /
+#   0.134: every site's static int8 activations cost fidelity there. 8-bit MatMulNBits 99.65% / 0.126 (int8
+#   activations); with float32 activations (accuracy_level 0) 100% / 0.021: it passes (the "int8:weight-only"
+#   recipe, tried second by auto-8bit) but ran slower than the fp32 graph (ORT 1.32, 2 cores, ms at 1x16 / 1x128 /
+#   32x64: 31.4 / 56.7 / 484 against fp32's 8.6 / 34.4 / 435 and the int8 recipe's 4.2 / 18.7 / 189); what it
+#   saves is size (8-bit weights).
 # Cost on `synth --shape base --outliers` against plain dynamic int8 (Intel Xeon, 2 cores, crest-edge bench):
 # Q/K/V float took 1.3-1.7x its time, model.onnx 347 MB against 280 (bench/outliers-base-cpu.md); with the
 # outliers split off, 0.98-1.19x and 289 MB (bench/outliers-split-base-cpu.md).
@@ -60,5 +73,11 @@ RECIPES = {
         "float_layers": {"qkv": (0,)},
         "qkv_outliers": {"ratio": 2.0, "most": 8},
     },
-    "int4": {"smoothing": SMOOTH_ALL, "bits": 4, "block": 32, "accuracy_level": 4},
+    "int8:weight-only": {"smoothing": None, "bits": 8, "block": 32, "accuracy_level": 0},
+    "int4": {"smoothing": None, "bits": 4, "block": 32, "accuracy_level": 4},
 }
+
+
+def recipe_key(quant: str, recipe: str | None) -> str:
+    """The RECIPES entry for `--quant quant` written with the named variant (None: the default)."""
+    return quant if recipe is None else f"{quant}:{recipe}"

@@ -1,4 +1,5 @@
-"""What the quantization tests share: the targets the registry lists and an on-demand converter."""
+"""What the quantization tests share: the targets the registry lists, an on-demand converter and the
+batch-versus-single comparison."""
 
 from pathlib import Path
 
@@ -37,3 +38,15 @@ def runnable(build):
         return build(fmt, quant)
 
     return artifact
+
+
+def batch_vs_single(path, texts) -> float:
+    """The largest |Δp(unsafe)| between `classify_batch(texts)` and `classify(text)` one at a time."""
+    import numpy as np
+
+    from crest_edge import Guard
+
+    with Guard.load(path, device="cpu", threads=1) as guard:
+        together = np.array([v.score for v in guard.classify_batch(texts)])
+        alone = np.array([guard.classify(text).score for text in texts])
+    return float(np.abs(together - alone).max())

@@ -6,9 +6,8 @@ quantize_dynamic moved p(unsafe) by 0.036 on the demo); calibrated static scales
 per-block (MatMulNBits, q8_0) activation scales do not.
 """
 
-import numpy as np
 import pytest
-from quant_helpers import TARGETS, target_id
+from quant_helpers import TARGETS, batch_vs_single, target_id
 
 from crest_edge.parity import gates
 
@@ -17,15 +16,6 @@ from crest_edge.parity import gates
 LIMITS = {"fp32": 1e-5}
 DEFAULT_LIMIT = 1e-4
 pytestmark = pytest.mark.slow
-
-
-def batch_vs_single(path, texts) -> float:
-    from crest_edge import Guard
-
-    with Guard.load(path, device="cpu", threads=1) as guard:
-        together = np.array([v.score for v in guard.classify_batch(texts)])
-        alone = np.array([guard.classify(text).score for text in texts])
-    return float(np.abs(together - alone).max())
 
 
 @pytest.mark.parametrize("checkpoint", ["demo", "stress"])
