@@ -63,6 +63,7 @@ def test_groups_flips_and_gold_accuracy():
 def test_precision_classes():
     assert gates.precision_class("FLOAT32") == "fp32"
     assert gates.precision_class("int16") == "16-bit"
+    assert gates.precision_class("f32") == "16-bit"  # gguf f32: llama.cpp's GELU runs through an fp16 table
     assert gates.precision_class("int8_float32") == gates.precision_class("q8_0") == "8-bit"
     assert gates.precision_class("q6_k") == "5/6-bit"
     assert gates.precision_class("int4") == gates.precision_class("q4_k_m") == "4-bit"
