@@ -5,7 +5,7 @@
 | fp32    | the export as is; ORT fuses attention, LayerNorm and GELU itself when it loads it        |
 | fp16    | ORT's BERT fusions, then float16 weights and compute (for GPUs); ids in, float32 logits out |
 | int8    | QDQ: int8 MatMul weights per channel, activation scales calibrated on the seed corpus     |
-|  `recipe="weight-only"` | 8-bit weight-only MatMulNBits (block 32), float32 compute: auto-8bit's fallback |
+| int8, `recipe="weight-only"` | 8-bit weight-only MatMulNBits (block 32), float32 compute: auto-8bit's fallback |
 | int4    | 4-bit weight-only MatMulNBits (block 32, int8 compute)                                   |
 
 Every graph computes its last layer for `<s>`'s row only (convert/cls_row.py), the only row the head reads.
