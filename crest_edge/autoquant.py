@@ -3,9 +3,10 @@
 Every candidate of the asked precision class that the format lists (registry: FormatSpec.auto, cheapest
 first) is converted, checked against the fp32 reference on the calibration set (the project's seed
 corpus, never the parity corpus, so the parity report stays an independent check) and timed; the
-fastest one that passes its class's gates is kept. Its manifest records what was chosen, everything that
-was tried, and the measured figures (`selection`). When none passes, nothing is written and the error
-lists every candidate's figures.
+fastest one that passes is kept. Passing here is stricter than the class's gates (parity.gates.
+selection_limits: half each maximum), as a user's texts are not the calibration set. Its manifest
+records what was chosen, everything that was tried, and the measured figures (`selection`). When none
+passes, nothing is written and the error lists every candidate's figures.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ def convert_auto(src, out, fmt: str, quant: str, force: bool = False, calibratio
     """Convert `src` with the fastest candidate of `quant`'s class that passes its gates; return the path."""
     from .convert import convert
     from .parity import check_candidate, run_reference
+    from .parity.gates import SELECTION_HEADROOM, describe_limits, selection_limits
     from .parity.record import parity_summary, write_selection
 
     klass = auto_class(quant)
     todo = candidates(fmt, klass)
+    limits = selection_limits(klass)
     out = check_artifact_output(out, force, src)
     calibration = Path(calibration) if calibration else seed_corpus_path()
     reference = run_reference(src, calibration, device="cpu", threads=threads)
@@ -73,7 +76,7 @@ def convert_auto(src, out, fmt: str, quant: str, force: bool = False, calibratio
             started = time.perf_counter()
             convert(src, path, fmt, cand.quant, options=cand.options)
             seconds = time.perf_counter() - started
-            entry = check_candidate(path, reference, device="cpu", threads=threads)
+            entry = check_candidate(path, reference, device="cpu", threads=threads, overrides=limits)
             trial = {"candidate": cand.name, "quant": cand.quant, "options": cand.options, "path": path}
             trial["convert_s"] = round(seconds, 1)
             trial["size_mb"] = round(_size_mb(path), 2)
@@ -81,14 +84,15 @@ def convert_auto(src, out, fmt: str, quant: str, force: bool = False, calibratio
                 trial.update(passed=False, error=entry["error"])
             else:
                 trial.update({k: entry["overall"][k] for k in ("agreement", "flips", "max_dp", "max_dlogit")})
-                trial["passed"] = entry["passed"]
+                trial["passed"] = entry["passed"] and entry["class"] == klass  # an engine fallback is not it
                 trial["entry"] = entry
             log.info("auto: %s %s", cand.name, "passed" if trial["passed"] else "failed")
             trials.append(trial)
         passing = [t for t in trials if t["passed"]]
         if not passing:
             raise ConversionError(
-                f"no {fmt} {klass} candidate passes its gates on {calibration.name}: " + "; ".join(map(_brief, trials))
+                f"no {fmt} {klass} candidate passes on {calibration.name} ({describe_limits(limits)}): "
+                + "; ".join(map(_brief, trials))
             )
         _time(passing, [r["text"] for r in reference.rows[:TIMED_TEXTS]], threads)
         chosen = min(passing, key=lambda t: t["ms"])
@@ -97,7 +101,8 @@ def convert_auto(src, out, fmt: str, quant: str, force: bool = False, calibratio
             "asked": quant,
             "class": klass,
             "chosen": chosen["candidate"],
-            "rule": "the fastest candidate (median ms on calibration texts) that passes the class gates",
+            "rule": f"the fastest candidate (median ms on calibration texts) with {describe_limits(limits)} "
+            f"(the {klass} gates, maxima x {SELECTION_HEADROOM})",
             "calibration": summary["corpus"],
             "tried": [_public(t) for t in trials],
         }

@@ -56,7 +56,8 @@ def test_fastest_passing_candidate_is_kept_and_recorded(demo_checkpoint, calibra
 def test_no_passing_candidate_writes_nothing(demo_checkpoint, calibration, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
     monkeypatch.setitem(gates.GATES, "4-bit", {"agreement": 1.0, "max_dp": 1e-12})
-    with pytest.raises(ConversionError, match=r"no onnx 4-bit candidate passes its gates on calibration.jsonl: int4"):
+    expected = r"no onnx 4-bit candidate passes on calibration.jsonl \(agreement 100%, max \|Δp\| <= 5e-13\): int4"
+    with pytest.raises(ConversionError, match=expected):
         convert_auto(demo_checkpoint, tmp_path / "auto", "onnx", "auto-4bit", calibration=calibration, threads=1)
     assert list(tmp_path.iterdir()) == []
 
