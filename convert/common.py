@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crest_edge.errors import ArtifactError
+from crest_edge.errors import ArtifactError, ConversionError
 from crest_edge.formats import xlmr
 from crest_edge.formats.checkpoint import Checkpoint
 from crest_edge.formats.manifest import Manifest, engine_versions
@@ -62,3 +62,15 @@ def int8_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scale = np.abs(table).max(axis=1) / 127.0
     scale[scale == 0] = 1.0  # an all-zero row (<pad>) stays zero
     return np.round(table / scale[:, None]).clip(-127, 127).astype(np.int8), scale.astype(np.float32)
+
+
+def pick_recipe(recipes: dict, format_name: str, quant: str, variant: str | None) -> tuple[str, dict]:
+    """A format's RECIPES entry for `--quant quant` in the named variant (None: the default, `quant`'s own
+    entry; e.g. int8's "weight-only" is "int8:weight-only") -> (key, recipe); an unknown variant is an error."""
+    key = quant if variant is None else f"{quant}:{variant}"
+    if variant is not None and key not in recipes:
+        variants = sorted(k.split(":", 1)[1] for k in recipes if k.startswith(f"{quant}:"))
+        raise ConversionError(
+            f"{format_name} {quant} has no recipe {variant!r}; variants: {', '.join(variants) or 'none'}"
+        )
+    return key, recipes.get(key, {})

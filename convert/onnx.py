@@ -39,7 +39,7 @@ from . import onnx_ort, onnx_tokenizer
 from .activations import SITES, input_absmax
 from .calibration import SOURCE, calibration_sequences
 from .cls_row import LAST_LAYER, cls_row_last_layer
-from .common import base_manifest, copy_tokenizer
+from .common import base_manifest, copy_tokenizer, pick_recipe
 from .outlier_split import outlier_channels, split_qkv
 from .smoothing import smooth
 
@@ -58,11 +58,7 @@ def write(
     """`with_tokenizer`: also the string-input graph (convert/onnx_tokenizer.py); `ort`: also the ORT
     format of each graph and required_operators.config (convert/onnx_ort.py); `recipe`: a named variant
     of `quant`'s recipe (crest_edge.formats.onnx.RECIPES, e.g. int8's "weight-only")."""
-    key = fmt.recipe_key(quant, recipe)
-    if recipe is not None and key not in fmt.RECIPES:
-        variants = sorted(k.split(":", 1)[1] for k in fmt.RECIPES if k.startswith(f"{quant}:"))
-        raise ConversionError(f"onnx {quant} has no recipe {recipe!r}; variants: {', '.join(variants) or 'none'}")
-    recipe = fmt.RECIPES.get(key, {})
+    key, recipe = pick_recipe(fmt.RECIPES, fmt.NAME, quant, recipe)
     needed = ("onnx", "onnxruntime", "torch", "transformers") + (("onnx_ir",) if recipe.get("bits") else ())
     for module in needed + (("onnxruntime_extensions",) if with_tokenizer else ()):
         require(module, "the onnx converter")

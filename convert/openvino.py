@@ -1,7 +1,8 @@
 """Checkpoint -> OpenVINO artifact (see crest_edge.formats.openvino): the encoder and head traced from
 transformers by OpenVINO's PyTorch frontend, taking word-embedding rows instead of ids; the table
-written beside it; int8 by nncf.quantize (static activation scales calibrated on the seed corpus) and
-int4 by nncf.compress_weights. How each is made is the format's fact, formats/openvino.RECIPES."""
+written beside it; int8 by nncf.quantize (static activation scales calibrated on the seed corpus), or
+with recipe="weight-only" by nncf.compress_weights, as int4 is. How each is made is the format's fact,
+formats/openvino.RECIPES."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ from crest_edge.formats.openvino_ir import EmbeddingTable, compile_config
 from . import onnx_export as E
 from .calibration import SOURCE, calibration_sequences
 from .cls_row import LAST_LAYER, cls_row_last_layer
-from .common import base_manifest, copy_tokenizer, int8_rows
+from .common import base_manifest, copy_tokenizer, int8_rows, pick_recipe
 
 FP32_TOLERANCE = 1e-3  # as for ONNX: a float32 IR further than this from transformers is broken
 
 
-def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: str) -> Path:
+def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: str, recipe: str | None = None) -> Path:
+    """`recipe`: a named variant of `quant`'s recipe (formats/openvino.RECIPES, e.g. int8's "weight-only")."""
+    key, recipe = pick_recipe(fmt.RECIPES, fmt.NAME, quant, recipe)
     ov = require("openvino", "the openvino converter")
     for module in ("torch", "transformers") + (("nncf",) if quant in ("int8", "int4") else ()):
         require(module, "the openvino converter")
@@ -43,11 +46,11 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
     fp32_diff = _max_logit_diff(graph, float_table.__getitem__, inputs, reference, "fp32")
     if not fp32_diff <= FP32_TOLERANCE:
         raise ConversionError(f"the traced graph's logits differ from transformers' by {fp32_diff:.3g}; it is broken")
-    recipe, method = fmt.RECIPES.get(quant, {}), {}
-    if quant == "int8":
+    method = {}
+    if "mode" in recipe:  # int4, and int8's weight-only variant
+        graph, method = _compress_weights(graph, table, calibration_sequences(checkpoint), recipe)
+    elif quant == "int8":
         graph, method = _quantize_int8(graph, table, calibration_sequences(checkpoint), recipe, checkpoint.num_layers)
-    elif quant == "int4":
-        graph, method = _compress_int4(graph, table, calibration_sequences(checkpoint), recipe)
     # float32 storage for bf16 too: bf16 is a compile-time mode, and fp16 storage measured worse on the demo
     ov.save_model(graph, str(out / fmt.MODEL_FILE), compress_to_fp16=False)
     del graph
@@ -68,6 +71,8 @@ def write(checkpoint: Checkpoint, tensors: dict[str, np.ndarray], out, quant: st
             "max_abs_logit_diff": round(diff, 6),
         },
     )
+    if method and key != quant:
+        method["recipe"] = key
     manifest.quantization_recipe = method or None
     manifest.record_files(out, sorted(p.name for p in out.iterdir()))
     manifest.write(out)
@@ -150,7 +155,7 @@ def _quantize_int8(graph, table: EmbeddingTable, sequences, recipe: dict, layers
     }
 
 
-def _compress_int4(graph, table: EmbeddingTable, sequences, recipe: dict):
+def _compress_weights(graph, table: EmbeddingTable, sequences, recipe: dict):
     nncf = require("nncf", "the openvino converter")
     mode = getattr(nncf.CompressWeightsMode, recipe["mode"].upper())
     data = {}
@@ -159,8 +164,9 @@ def _compress_int4(graph, table: EmbeddingTable, sequences, recipe: dict):
         data = {"dataset": nncf.Dataset(items), "subset_size": len(items), **dict.fromkeys(recipe["data_aware"], True)}
     compressed = nncf.compress_weights(graph, mode=mode, group_size=recipe["group_size"], ratio=recipe["ratio"], **data)
     return compressed, {
-        "weights": f"{recipe['mode']} in groups of {recipe['group_size']} (nncf.compress_weights), "
-        f"ratio {recipe['ratio']}",
+        "weights": f"{recipe['mode']} "
+        + ("per output channel" if recipe["group_size"] == -1 else f"in groups of {recipe['group_size']}")
+        + f" (nncf.compress_weights), ratio {recipe['ratio']}",
         "data_aware": {"corpus": SOURCE, "texts": len(sequences), "methods": list(recipe["data_aware"])}
         if recipe["data_aware"]
         else None,

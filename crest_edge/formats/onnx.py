@@ -76,8 +76,3 @@ RECIPES = {
     "int8:weight-only": {"smoothing": None, "bits": 8, "block": 32, "accuracy_level": 0},
     "int4": {"smoothing": None, "bits": 4, "block": 32, "accuracy_level": 4},
 }
-
-
-def recipe_key(quant: str, recipe: str | None) -> str:
-    """The RECIPES entry for `--quant quant` written with the named variant (None: the default)."""
-    return quant if recipe is None else f"{quant}:{recipe}"
