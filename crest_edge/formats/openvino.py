@@ -81,7 +81,8 @@ RECIPES = {
     },
     # weight-only: nncf.compress_weights, 8-bit asymmetric weights per output channel, float32 compute.
     # Seed / parity corpus max |dp|: demo 0.020 / 0.031 (the int8 recipe 0.062 / 0.048), stress 0.017 /
-    # 0.042 (0.026 / 0.044); real pretrained weights 0.087 (fails there too).
+    # 0.042 (0.026 / 0.044); real pretrained weights 0.087 (fails there too). It costs speed: base, 2 threads,
+    # AMX Xeon, ms at 1x16 / 1x128 / 32x64: 16.4 / 72.0 / 1,067 against the int8 recipe's 7.3 / 19.1 / 184.
     "int8:weight-only": {"mode": "int8_asym", "group_size": -1, "ratio": 1.0, "data_aware": ()},
     "int4": {"mode": "int4_sym", "group_size": 32, "ratio": 0.9, "data_aware": ("scale_estimation",)},
 }
