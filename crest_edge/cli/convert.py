@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
         epilog="quantizations: "
         + quant_help()
         + ". auto-8bit / auto-4bit: convert every candidate of that class, check each against the fp32 "
-        "reference on the seed corpus, keep the fastest that passes (recorded in the manifest).",
+        "reference on the seed corpus, keep the fastest that passes with headroom (the class's agreement "
+        "gate, half its max |Δp|; recorded in the manifest).",
     )
     p.add_argument("src", help="Hugging Face XLMRobertaForSequenceClassification checkpoint directory")
     p.add_argument("--to", required=True, choices=list(FORMATS))
