@@ -14,25 +14,34 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from crest_edge.errors import ArtifactError, CrestEdgeError
 from crest_edge.extras import require
 from crest_edge.formats import openvino as fmt
+from crest_edge.formats.artifact import open_artifact
+from crest_edge.formats.manifest import MANIFEST_NAME
 from crest_edge.formats.openvino_ir import EmbeddingTable
 
 
 def compiled_ir(directory: Path, threads: int):
     ov = require("openvino", "bench/openvino_profile.py")
     config = {"PERF_COUNT": True, "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-    manifest = directory / "crest-edge.json"
-    if manifest.is_file():
-        config["INFERENCE_PRECISION_HINT"] = json.loads(manifest.read_text())["model"]["precision_hint"]
-    return ov.Core().compile_model(str(directory / fmt.MODEL_FILE), "CPU", config)
+    if (directory / MANIFEST_NAME).is_file():  # a crest-edge artifact: its float ops at its precision hint
+        manifest = open_artifact(directory).manifest
+        config["INFERENCE_PRECISION_HINT"] = manifest.model.get(
+            "precision_hint", fmt.PRECISION_HINT[manifest.quantization]
+        )
+    try:
+        return ov.Core().compile_model(str(directory / fmt.MODEL_FILE), "CPU", config)
+    except RuntimeError as exc:  # OpenVINO's own exceptions for an unreadable IR
+        raise ArtifactError(
+            f"{directory}: OpenVINO could not compile it ({str(exc).strip().splitlines()[-1]})"
+        ) from None
 
 
 def feeds(directory: Path, compiled, batch: int, length: int) -> dict:
@@ -79,25 +88,33 @@ def main(argv=None) -> int:
         shapes = [tuple(int(n) for n in shape.split("x")) for shape in args.shapes.split(",")]
     except ValueError:
         shapes = []
-    if not shapes or any(len(shape) != 2 or min(shape) < 1 for shape in shapes) or args.repeat < 1:
-        problem = f"--shapes {args.shapes!r} --repeat {args.repeat}: expected e.g. 1x16,32x64 and >= 1"
+    if not shapes or any(len(shape) != 2 or min(shape) < 1 for shape in shapes) or min(args.repeat, args.threads) < 1:
+        problem = f"--shapes {args.shapes!r} --repeat {args.repeat} --threads {args.threads}: want 1x16, >= 1"
         sys.exit(f"bench/openvino_profile.py: {problem}")
     for directory in args.dirs:
         if not (directory / fmt.MODEL_FILE).is_file():
             sys.exit(f"bench/openvino_profile.py: {directory}: no {fmt.MODEL_FILE} there")
+    try:
+        report(args.dirs, shapes, args.repeat, args.threads, args.top)
+    except CrestEdgeError as exc:
+        sys.exit(f"bench/openvino_profile.py: {exc}")
+    return 0
+
+
+def report(dirs: list[Path], shapes, repeat: int, threads: int, top: int) -> None:
     for batch, length in shapes:
-        print(f"\n## {batch} x {length} (median of {args.repeat}, {args.threads} threads)")
+        print(f"\n## {batch} x {length} (median of {repeat}, {threads} threads)")
         results = {}
-        for directory in args.dirs:
+        for directory in dirs:
             # compiled afresh per shape: after a shape change OpenVINO's counters leave out part of the nodes
-            compiled = compiled_ir(directory, args.threads)
-            results[directory] = profile(compiled, feeds(directory, compiled, batch, length), args.repeat)
+            compiled = compiled_ir(directory, threads)
+            results[directory] = profile(compiled, feeds(directory, compiled, batch, length), repeat)
             del compiled
         for directory, (wall, kinds) in results.items():
             linear = int8_linear_ms(kinds)
             total = sum(kinds.values())
             print(f"{directory}: call {wall:.2f} ms; node times {total:.2f} ms, int8 Linear layers {linear:.2f}")
-            for (node, kernel), ms in sorted(kinds.items(), key=lambda kv: -kv[1])[: args.top]:
+            for (node, kernel), ms in sorted(kinds.items(), key=lambda kv: -kv[1])[:top]:
                 print(f"    {node:32s} {kernel:32s} {ms:8.2f} ms")
         for directory, (_, kinds) in results.items():
             others = [wall for other, (wall, _) in results.items() if other != directory]
@@ -107,7 +124,6 @@ def main(argv=None) -> int:
                     f"1.2x the fastest other ({target:.2f} ms) leaves {directory.name} {target - linear:.2f} ms beside "
                     f"its int8 Linear layers; the rest takes {sum(kinds.values()) - linear:.2f} ms today"
                 )
-    return 0
 
 
 if __name__ == "__main__":
